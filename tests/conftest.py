@@ -1,0 +1,92 @@
+"""Shared fixtures. ``api_for(role, locations=...)`` gives a DRF client holding a real token."""
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from config.api.roles import Role
+from config.api.services import create_api_client
+from tests.factories import StoreFactory, WarehouseFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    skip_broker = pytest.mark.skip(reason="needs a real broker: set CELERY_BROKER_URL=redis://...")
+    for item in items:
+        if "postgres" in item.keywords and engine != "django.db.backends.postgresql":
+            item.add_marker(skip_pg)
+        if "broker" in item.keywords and settings.CELERY_TASK_ALWAYS_EAGER:
+            item.add_marker(skip_broker)
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_for(db):
+    """``api_for(Role.POS, locations=["STORE-001"])`` → an APIClient authenticated as that role."""
+
+    def make(role: Role | str, *, locations=(), customer_id=None, name=None) -> APIClient:
+        role = Role(role)
+        _, key = create_api_client(
+            name=name or f"test {role}",
+            role=role,
+            location_codes=list(locations),
+            customer_id=customer_id,
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        client.principal_locations = list(locations)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def store(db):
+    return StoreFactory(code="STORE-001")
+
+
+@pytest.fixture
+def other_store(db):
+    return StoreFactory(code="STORE-002", latitude="52.090737", longitude="5.121420")
+
+
+@pytest.fixture
+def warehouse(db):
+    return WarehouseFactory(code="WH-01")
+
+
+@pytest.fixture
+def merchandiser(api_for):
+    return api_for(Role.MERCHANDISER)
+
+
+@pytest.fixture
+def storefront(api_for):
+    return api_for(Role.STOREFRONT)
+
+
+@pytest.fixture
+def pos(api_for, store):
+    return api_for(Role.POS, locations=[store.code])
+
+
+@pytest.fixture
+def store_staff(api_for, store):
+    return api_for(Role.STORE_STAFF, locations=[store.code])
+
+
+@pytest.fixture
+def customer_api(api_for):
+    return api_for(Role.CUSTOMER, customer_id=1)
