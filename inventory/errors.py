@@ -1,8 +1,16 @@
 """Inventory's domain errors. Each has a stable ``code`` and an HTTP status (API.md)."""
 
-from config.api.errors import DomainError, NotFound, ValidationFailed
+from config.api.errors import DomainError, InvalidState, NotFound, ValidationFailed
 
-__all__ = ["DomainError", "NotFound", "UnknownLocation", "UnknownSKU", "ValidationFailed"]
+__all__ = [
+    "DomainError",
+    "InsufficientStock",
+    "InvalidState",
+    "NotFound",
+    "UnknownLocation",
+    "UnknownSKU",
+    "ValidationFailed",
+]
 
 
 class UnknownSKU(ValidationFailed):
@@ -17,3 +25,9 @@ class UnknownLocation(ValidationFailed):
         super().__init__(
             detail, errors=[{"attr": attr, "code": "unknown_location", "detail": detail}]
         )
+
+
+class InsufficientStock(DomainError):
+    status = 409
+    code = "insufficient_stock"
+    title = "Insufficient stock"

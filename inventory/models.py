@@ -123,3 +123,222 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+# --- Stock ---------------------------------------------------------------------------------
+
+
+class StockLevel(models.Model):
+    """Stock of one SKU at one location. Changed only by ``inventory.services``, always with a
+    ledger row in the same transaction, so that ``on_hand`` equals the sum of its ledger."""
+
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="stock_levels")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    safety_stock = models.IntegerField(default=0)
+    reorder_point = models.IntegerField(default=0)
+    in_transit = models.IntegerField(
+        default=0, help_text="Units dispatched to this location, not yet received."
+    )
+    needs_count = models.BooleanField(
+        default=False, help_text="A discrepancy or shortfall was recorded; a count clears it."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["location__code", "sku__sku"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku", "location"], name="stock_level_one_per_sku_location"
+            ),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="stock_reserved_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("on_hand")), name="stock_reserved_within_on_hand"
+            ),
+            models.CheckConstraint(
+                condition=Q(safety_stock__gte=0), name="stock_safety_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reorder_point__gte=0), name="stock_reorder_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(in_transit__gte=0), name="stock_in_transit_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["location", "sku"])]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.location_id}"
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    SALE = "sale", "Sale"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    COUNT = "count", "Count"
+    DAMAGE = "damage", "Damage"
+    TRANSFER_OUT = "transfer_out", "Transfer out"
+    TRANSFER_IN = "transfer_in", "Transfer in"
+    RETURN = "return", "Return"
+    SHORTFALL = "shortfall", "Reservation shortfall"
+    DISCREPANCY = "discrepancy", "Discrepancy"
+
+
+class StockMovement(models.Model):
+    """The stock ledger: append-only. ``quantity`` is the signed change of on hand."""
+
+    level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=MovementKind.choices, db_index=True)
+    quantity = models.IntegerField()
+    on_hand_after = models.IntegerField()
+    reason = models.CharField(max_length=300, blank=True)
+    reference = models.CharField(max_length=120, blank=True, db_index=True)
+    actor = models.CharField(max_length=200, blank=True, help_text="Who: API client or staff user.")
+    occurred_at = models.DateTimeField(db_index=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["level", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity:+d} {self.sku_id}@{self.location_id}"
+
+
+class Reservation(models.Model):
+    """Stock held for a channel (a cart, a checkout, a pickup order) until it expires, is
+    released, or is consumed when the goods are handed over."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+        CONSUMED = "consumed", "Consumed"
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="reservations")
+    reference = models.CharField(
+        max_length=120, unique=True, null=True, blank=True, help_text="Makes reserve() idempotent."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: held until released."
+    )
+    owner = models.CharField(max_length=120, blank=True, help_text="The API caller that made it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Reservation {self.pk} ({self.status})"
+
+
+class ReservationLine(models.Model):
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
+    level = models.ForeignKey(
+        StockLevel, on_delete=models.PROTECT, related_name="reservation_lines"
+    )
+    quantity = models.PositiveIntegerField(help_text="Units still held.")
+    requested = models.PositiveIntegerField()
+    consumed = models.PositiveIntegerField(default=0)
+    shorted = models.PositiveIntegerField(default=0, help_text="Units lost to a stock shortfall.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation", "level"], name="reservation_line_one_per_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.level}"
+
+
+class StockShortfall(models.Model):
+    """Physical truth undercut promises: a count, damage or adjustment left fewer units on hand
+    than were reserved. The reservations that lost units are listed in ``lines``."""
+
+    level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="shortfalls")
+    quantity = models.PositiveIntegerField(help_text="Reserved units no longer on hand.")
+    cause = models.ForeignKey(StockMovement, on_delete=models.PROTECT, related_name="+")
+    lines = models.JSONField(
+        default=list, help_text="[{reservation, reference, quantity}], newest first."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Shortfall of {self.quantity} at {self.level}"
+
+
+class Transfer(models.Model):
+    class Status(models.TextChoices):
+        IN_TRANSIT = "in_transit", "In transit"
+        RECEIVED = "received", "Received"
+
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+")
+    from_location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_in")
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_TRANSIT)
+    reference = models.CharField(max_length=120, blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    dispatched_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-dispatched_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_quantity_positive"),
+            models.CheckConstraint(
+                condition=~Q(from_location=models.F("to_location")),
+                name="transfer_between_two_locations",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk}: {self.quantity} {self.sku_id} {self.from_location_id}→{self.to_location_id}"
+
+
+class StockOperation(models.Model):
+    """A service call already carried out, by its key: makes consume() and friends idempotent.
+    Claimed by INSERT on a unique key inside the operation's transaction."""
+
+    key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class LowStockReport(models.Model):
+    """What was at or below its reorder point when the daily job ran."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    lines = models.JSONField(
+        default=list, help_text="[{sku, location, on_hand, available, reorder_point}]"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Low stock {self.created_at:%Y-%m-%d %H:%M} ({len(self.lines)} lines)"
