@@ -1,3 +1,4 @@
+from functools import cache
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
@@ -11,8 +12,13 @@ CODE_VALIDATOR = RegexValidator(
 )
 
 
+@cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in available_timezones():
+    if value not in _known_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone.", code="invalid_timezone")
 
 
