@@ -6,6 +6,8 @@ from config.api.health import healthz
 
 api_v1 = [
     path("", include("inventory.api.urls")),
+    path("", include("loyalty.api.urls")),
+    path("", include("pricing.api.urls")),
 ]
 
 urlpatterns = [
