@@ -73,8 +73,18 @@ def movements(
     return queryset.order_by("-id")
 
 
-def transfers(*, location_codes: Collection[str] | None = None) -> QuerySet[Transfer]:
+def transfers(
+    *,
+    location_codes: Collection[str] | None = None,
+    sku: str | None = None,
+    status: str | None = None,
+) -> QuerySet[Transfer]:
+    """Transfers newest first; ``location_codes`` keeps those from or to those locations."""
     queryset = Transfer.objects.select_related("sku", "from_location", "to_location")
+    if sku:
+        queryset = queryset.filter(sku__sku=sku)
+    if status:
+        queryset = queryset.filter(status=status)
     if location_codes is not None:
         queryset = queryset.filter(
             Q(from_location__code__in=location_codes) | Q(to_location__code__in=location_codes)
@@ -94,7 +104,11 @@ def reservation_by_id(reservation_id: int, *, owner: str | None = None) -> Reser
     queryset = Reservation.objects.filter(pk=reservation_id)
     if owner is not None:
         queryset = queryset.filter(owner=owner)
-    reservation = queryset.prefetch_related("lines__level__sku", "lines__level__location").first()
+    reservation = (
+        queryset.select_related("channel")
+        .prefetch_related("lines__level__sku", "lines__level__location")
+        .first()
+    )
     if reservation is None:
         raise NotFound(f"No reservation {reservation_id}.")
     return reservation

@@ -74,8 +74,8 @@ def reserve(
     """Hold every line or none (409 ``insufficient_stock`` naming the short lines).
 
     Idempotent on ``reference``: a second call with the same reference returns the first
-    reservation (and 400 if its lines differ). ``expires_at`` or ``ttl_seconds`` set the
-    expiry; neither means held until released or consumed.
+    reservation (and 400 if its lines or its owner differ). ``expires_at`` or
+    ``ttl_seconds`` set the expiry; neither means held until released or consumed.
     """
     channel = _channel(channel)
     resolved = _resolve(lines)
@@ -86,7 +86,7 @@ def reserve(
     if reference:
         existing = Reservation.objects.filter(reference=reference).first()
         if existing is not None:
-            return _same_reservation(existing, resolved)
+            return _same_reservation(existing, resolved, owner=owner)
     try:
         return _hold(
             channel=channel,
@@ -103,7 +103,7 @@ def reserve(
         existing = Reservation.objects.filter(reference=reference).first()
         if existing is None:
             raise
-        return _same_reservation(existing, resolved)
+        return _same_reservation(existing, resolved, owner=owner)
 
 
 def _channel(channel: Channel | str) -> Channel:
@@ -218,10 +218,13 @@ def _insufficient(resolved: list[_ResolvedLine], first_short: int) -> Insufficie
     return InsufficientStock(errors[0]["detail"], errors=errors)
 
 
-def _same_reservation(existing: Reservation, resolved: list[_ResolvedLine]) -> Reservation:
+def _same_reservation(
+    existing: Reservation, resolved: list[_ResolvedLine], *, owner: str
+) -> Reservation:
     held = {(line.level_id, line.requested) for line in existing.lines.all()}
     asked = {(r.level_id, r.line.quantity) for r in resolved}
-    if held != asked:
+    # Another caller's reference is "taken", never a way to read that caller's reservation.
+    if held != asked or existing.owner != owner:
         raise ValidationFailed.field(
             "reference", "This reference is already used for other lines.", code="unique"
         )

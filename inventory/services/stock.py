@@ -50,14 +50,15 @@ class Entry:
     occurred_at: datetime | None = None
 
 
-def level_for(*, sku: str, location: str) -> StockLevel:
-    """The level row for ``sku`` at ``location``, created empty on first use."""
+def level_for(*, sku: str, location: str, location_attr: str = "location") -> StockLevel:
+    """The level row for ``sku`` at ``location``, created empty on first use. An unknown
+    location is reported on the field ``location_attr`` of the request."""
     sku_id = SKU.objects.filter(sku=sku).values_list("pk", flat=True).first()
     if sku_id is None:
         raise UnknownSKU(sku)
     location_id = Location.objects.filter(code=location).values_list("pk", flat=True).first()
     if location_id is None:
-        raise UnknownLocation(location)
+        raise UnknownLocation(location, attr=location_attr)
     level, _ = StockLevel.objects.get_or_create(sku_id=sku_id, location_id=location_id)
     return level
 

@@ -25,8 +25,8 @@ def dispatch_transfer(
         raise ValidationFailed.field("to_location", "A transfer goes to another location.")
     if not isinstance(quantity, int) or quantity <= 0:
         raise ValidationFailed.field("quantity", "Must be a whole number above zero.")
-    source = level_for(sku=sku, location=from_location)
-    target = level_for(sku=sku, location=to_location)
+    source = level_for(sku=sku, location=from_location, location_attr="from_location")
+    target = level_for(sku=sku, location=to_location, location_attr="to_location")
     transfer = Transfer.objects.create(
         sku_id=source.sku_id,
         from_location_id=source.location_id,
