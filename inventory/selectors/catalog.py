@@ -36,16 +36,21 @@ def products(
             | Q(skus__barcode=search)
         ).distinct()
     if category_code:
-        queryset = queryset.filter(category__path__startswith=_category_path_of(category_code))
+        path = _category_path_of(category_code)
+        # An unknown category matches nothing rather than everything.
+        queryset = (
+            queryset.filter(category__path__startswith=path)
+            if path is not None
+            else queryset.none()
+        )
     if active is not None:
         queryset = queryset.filter(active=active)
     return queryset.order_by("name", "id")
 
 
-def _category_path_of(code: str) -> str:
-    path = Category.objects.filter(code=code).values_list("path", flat=True).first()
-    # An unknown category matches nothing rather than everything.
-    return path if path is not None else "\x00"
+def _category_path_of(code: str) -> str | None:
+    # Not a NUL sentinel for "unknown": PostgreSQL refuses NUL in text (a 500).
+    return Category.objects.filter(code=code).values_list("path", flat=True).first()
 
 
 def skus(*, barcode: str | None = None, active: bool | None = None) -> QuerySet[SKU]:
