@@ -160,7 +160,8 @@ def test_reset_rebuilds_the_same_demo():
     assert counts() == before
 
 
-def test_admin_password_is_set_only_when_it_differs(django_user_model):
+def test_admin_password_is_set_only_when_it_differs(django_user_model, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast
     run_demo("--admin-password", "first-pass-123")
     admin = django_user_model.objects.get(username="admin")
     assert admin.is_superuser
