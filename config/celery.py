@@ -16,4 +16,12 @@ app.conf.beat_schedule = {
         "task": "config.api.tasks.purge_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "loyalty-expire-points": {
+        "task": "loyalty.tasks.expire_points",
+        "schedule": crontab(hour=0, minute=20),  # lots expire at midnight UTC
+    },
+    "loyalty-recompute-tiers": {
+        "task": "loyalty.tasks.recompute_tiers",
+        "schedule": crontab(hour=0, minute=50),
+    },
 }
