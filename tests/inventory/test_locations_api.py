@@ -54,9 +54,10 @@ def test_filters_by_type_and_flags(anon):
     StoreFactory(code="S1", pickup_enabled=True, ship_enabled=False)
     StoreFactory(code="S2", pickup_enabled=False, ship_enabled=True)
     WarehouseFactory(code="W1")
-    codes = lambda query: [
-        r["code"] for r in anon.get(f"/api/v1/locations/?{query}").json()["results"]
-    ]  # noqa: E731
+
+    def codes(query):
+        return [r["code"] for r in anon.get(f"/api/v1/locations/?{query}").json()["results"]]
+
     assert codes("type=warehouse") == ["W1"]
     assert codes("pickup_enabled=true") == ["S1"]
     assert codes("ship_enabled=true&type=store") == ["S2"]
