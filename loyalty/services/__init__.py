@@ -14,7 +14,7 @@ from loyalty.services.customers import (
     sign_in_retry_after,
     update_customer,
 )
-from loyalty.services.earning import EarnResult, ReversalResult, earn_points, reverse_earning
+from loyalty.services.earning import EarnResult, earn_points
 from loyalty.services.redemption import (
     RedemptionResult,
     RefundResult,
@@ -22,6 +22,7 @@ from loyalty.services.redemption import (
     redeem_points,
     refund_redemption,
 )
+from loyalty.services.reversal import ReversalResult, reverse_earning
 from loyalty.services.tiers import TierChange, recompute_tier, recompute_tiers
 
 __all__ = [

@@ -162,7 +162,7 @@ def give_back(
     taken = [(lot, points) for lot, points in taken if points > 0]
     total = sum(points for _, points in taken)
     LoyaltyAccount.objects.filter(pk=account_id).update(points=F("points") + total)
-    alive = [(lot, p) for lot, p in taken if lot.expires_at is None or lot.expires_at > now]
+    alive = [(lot, p) for lot, p in taken if _alive(lot, now)]
     lapsed = total - sum(points for _, points in alive)
     entry = write_entry(
         account_id=account_id,
@@ -185,6 +185,12 @@ def give_back(
             expires_at=entry.expires_at,
         )
     return entry
+
+
+def _alive(lot: PointsLot, now: dt.datetime) -> bool:
+    """A lot may take points back while it has not expired, by date or by the expiry job
+    (which may have run with a later clock): a lot is expired by one entry, once."""
+    return lot.expired_at is None and (lot.expires_at is None or lot.expires_at > now)
 
 
 def settle_owed(*, account_id: int, note: Note) -> PointsEntry | None:

@@ -245,7 +245,7 @@ def _refund(
     # lapsed again, go to a new lot again, so the totals stay exact.)
     order = sorted(
         lots.values(),
-        key=lambda lot: (lot.expires_at is not None, lot.expires_at or now, lot.pk),
+        key=lambda lot: (lot.expires_at is None, lot.expires_at or now, lot.pk),
         reverse=True,
     )
     taken, wanted = [], points

@@ -246,3 +246,28 @@ def test_points_of_lapsed_lots_come_back_in_a_new_lot(customer, account):
     assert new.expires_at > timezone.now() + dt.timedelta(days=360)
     assert balance_and_ledger(account) == (300, 300, 300)
     assert LotMovement.objects.filter(entry__kind="refund").count() == 1  # only the live lot
+
+
+def test_a_lot_the_expiry_job_closed_early_is_never_refilled(customer, account):
+    """The job may run with a clock ahead of ours; a lot is expired by one entry, once."""
+    lots = lots_by_expiry(account, (300, 10))
+    services.redeem_points(customer_id=customer.pk, points=100, reference="ORD-1")
+    services.expire_points(now=timezone.now() + dt.timedelta(days=11))
+    services.refund_redemption(reference="ORD-1", refund_reference="RET-1")
+    assert PointsLot.objects.get(pk=lots[300].pk).remaining == 0
+    assert PointsLot.objects.get(entry__kind="refund").remaining == 100
+    services.expire_points(now=timezone.now() + dt.timedelta(days=400))
+    assert PointsEntry.objects.filter(kind="expire").count() == 2
+    assert balance_and_ledger(account) == (0, 0, 0)
+
+
+def test_points_that_never_expire_are_given_back_first(customer, account, programme):
+    programme.points_valid_days = 0
+    programme.save()
+    fund(account, 100)  # never expires
+    programme.points_valid_days = 365
+    programme.save()
+    fund(account, 100)  # expires in a year
+    services.redeem_points(customer_id=customer.pk, points=200, reference="ORD-1")
+    services.refund_redemption(reference="ORD-1", refund_reference="RET-1", points=100)
+    assert dict(PointsLot.objects.values_list("expires_at", "remaining"))[None] == 100
