@@ -1,3 +1,5 @@
+from datetime import time
+from decimal import Decimal
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -20,6 +22,32 @@ def _known_timezones() -> frozenset[str]:
 def validate_timezone(value: str) -> None:
     if value not in _known_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone.", code="invalid_timezone")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def validate_opening_hours(value) -> None:
+    """``{"mon": ["09:00", "18:00"], ...}``: each weekday closed (``[]``) or open from–to."""
+    if not isinstance(value, dict):
+        raise ValidationError("Opening hours are an object keyed by weekday.", code="invalid")
+    for day, hours in value.items():
+        if day not in WEEKDAYS:
+            raise ValidationError(
+                f"{day!r} is not a weekday ({', '.join(WEEKDAYS)}).", code="invalid"
+            )
+        if hours == []:
+            continue
+        if not (
+            isinstance(hours, list) and len(hours) == 2 and all(isinstance(h, str) for h in hours)
+        ):
+            raise ValidationError(f'{day}: expected [] or ["HH:MM", "HH:MM"].', code="invalid")
+        try:
+            opens, closes = (time.fromisoformat(h) for h in hours)
+        except ValueError as exc:
+            raise ValidationError(f"{day}: times are HH:MM.", code="invalid") from exc
+        if opens >= closes:
+            raise ValidationError(f"{day}: closes before it opens.", code="invalid")
 
 
 class Category(models.Model):
@@ -112,6 +140,20 @@ class Location(models.Model):
     priority = models.IntegerField(default=0, help_text="Higher wins a tie in fulfilment routing.")
     daily_capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Ship-from-store orders per local day; empty: no limit."
+    )
+    handling_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0)],
+        help_text="Cost of preparing one shipment here; the router adds distance cost to it.",
+    )
+    opening_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Local opening hours by weekday, e.g. {"mon": ["09:00", "18:00"], "sun": []}; '
+        "empty: always open.",
+        validators=[validate_opening_hours],
     )
     active = models.BooleanField(default=True)
 

@@ -121,6 +121,8 @@ class LocationSerializer(serializers.ModelSerializer):
             "ship_enabled",
             "priority",
             "daily_capacity",
+            "handling_cost",
+            "opening_hours",
             "active",
             "distance_km",
         ]

@@ -132,3 +132,35 @@ def test_unknown_location_is_404(anon):
     response = anon.get("/api/v1/locations/NOPE/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [
+        {"funday": []},
+        {"mon": ["18:00", "09:00"]},
+        {"mon": ["9am", "5pm"]},
+        {"mon": ["09:00"]},
+        ["09:00"],
+    ],
+)
+def test_opening_hours_must_be_weekdays_with_open_before_close(merchandiser, store, hours):
+    response = merchandiser.patch(
+        f"/api/v1/locations/{store.code}/", {"opening_hours": hours}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "opening_hours"
+    store.refresh_from_db()
+    assert store.opening_hours == {}
+
+
+def test_handling_cost_and_opening_hours_round_trip(merchandiser, store):
+    hours = {"mon": ["09:00", "18:00"], "sun": []}
+    response = merchandiser.patch(
+        f"/api/v1/locations/{store.code}/",
+        {"opening_hours": hours, "handling_cost": "2.50"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["opening_hours"] == hours
+    assert response.json()["handling_cost"] == "2.50"
