@@ -190,3 +190,17 @@ def available_to_promise(
         results[sku].locations = [e[3] for e in entries]
         results[sku].available = sum(e[3].available for e in entries)
     return [results[code] for code in skus if code in results]
+
+
+def promisable_stock(*, skus: Collection[str], locations: QuerySet[Location]) -> dict[str, dict[str, int]]:
+    """``{location code: {sku: available}}`` for the given SKUs at the given locations, in one
+    query; only positive availability is listed. The router's view of the network."""
+    rows = (
+        with_available(StockLevel.objects.filter(sku__sku__in=skus, location__in=locations))
+        .filter(available_qty__gt=0)
+        .values_list("location__code", "sku__sku", "available_qty")
+    )
+    stock: dict[str, dict[str, int]] = defaultdict(dict)
+    for code, sku, available in rows:
+        stock[code][sku] = available
+    return dict(stock)
