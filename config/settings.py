@@ -180,19 +180,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "tokenAuth": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Token <key>`",
-            }
-        }
-    },
+    # Security schemes come from the authentication extensions in config/api/schema.py.
 }
 
-IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
+if IDEMPOTENCY_KEY_TTL_HOURS < 24:
+    # API.md promises that keys are kept at least 24 hours: POS terminals replay a day offline.
+    raise ImproperlyConfigured("IDEMPOTENCY_KEY_TTL_HOURS must be at least 24.")
+IDEMPOTENCY_KEY_TTL = timedelta(hours=IDEMPOTENCY_KEY_TTL_HOURS)
 # A key still "in progress" after this long belongs to a request that died; a retry may take it.
 IDEMPOTENCY_KEY_LOCK_TIMEOUT = timedelta(
     seconds=env.int("IDEMPOTENCY_KEY_LOCK_SECONDS", default=300)

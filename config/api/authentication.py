@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from rest_framework import authentication, exceptions
 
 from config.api.models import ApiClient, ApiToken, digest_token
@@ -56,9 +55,11 @@ class StaffSessionAuthentication(authentication.SessionAuthentication):
         if result is None:
             return None
         user, _ = result
-        client = ApiClient.objects.filter(Q(user=user), active=True).first()
+        client = ApiClient.objects.filter(user=user).first()
         if client is not None:
-            return principal_for_client(client), None
+            # A deactivated client shuts its user out; it must not fall back to is_staff
+            # below, which would turn a store-staff member into a merchandiser.
+            return (principal_for_client(client), None) if client.active else None
         if user.is_staff:
             return Principal(
                 role=Role.MERCHANDISER, name=user.get_username(), user_id=user.pk

@@ -7,6 +7,7 @@ and the middleware for everything else all end in :func:`problem_response`.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -196,7 +197,7 @@ def problem_for_exception(exc: Exception) -> tuple[int | None, dict[str, Any], d
         return status, problem(status, detail=str(exc.detail)), headers
     if isinstance(exc, drf.Throttled):
         if exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait))
+            headers["Retry-After"] = str(math.ceil(exc.wait))  # never "0" while still throttled
         return 429, problem(429, detail=str(exc.detail)), headers
     if isinstance(exc, drf.ParseError):
         detail = str(exc.detail)

@@ -1,6 +1,6 @@
 """Django's error handlers: problem+json for API callers, HTML for people's screens."""
 
-from django.views import defaults
+from django.views import csrf, defaults
 
 from config.api.errors import problem_response
 from config.api.middleware import wants_html
@@ -31,4 +31,6 @@ def server_error(request):
 
 
 def csrf_failure(request, reason=""):
+    if wants_html(request):
+        return csrf.csrf_failure(request, reason)
     return problem_response(403, detail=f"CSRF verification failed: {reason}")

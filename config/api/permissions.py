@@ -19,15 +19,19 @@ PUBLIC = "public"
 ALL_ROLES = frozenset(Role)
 
 
+def allowed_roles(view, method: str):
+    """The roles ``view`` admits for ``method``: a set of roles, or :data:`PUBLIC`."""
+    method_roles = getattr(view, "roles_by_method", None) or {}
+    if method in method_roles:
+        return method_roles[method]
+    if method in permissions.SAFE_METHODS:
+        return getattr(view, "read_roles", ())
+    return getattr(view, "write_roles", ())
+
+
 class RolePermission(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
-        method_roles = getattr(view, "roles_by_method", None) or {}
-        if request.method in method_roles:
-            allowed = method_roles[request.method]
-        elif request.method in permissions.SAFE_METHODS:
-            allowed = getattr(view, "read_roles", ())
-        else:
-            allowed = getattr(view, "write_roles", ())
+        allowed = allowed_roles(view, request.method)
         if allowed == PUBLIC:
             return True
         principal = request.user
