@@ -22,6 +22,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_broker)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache_and_eager_tasks(request):
+    """Throttle buckets and login counters live in the cache: start every test with an empty
+    one. Tasks run in-process unless a test is marked ``broker`` (a real worker on Redis),
+    so ``.delay()`` in a test never leaves messages in a real queue."""
+    from django.core.cache import cache
+
+    from config.celery import app
+
+    cache.clear()
+    # The app reads Django settings under the CELERY_ namespace, so that is the key to set.
+    eager = app.conf.CELERY_TASK_ALWAYS_EAGER
+    if "broker" not in request.keywords:
+        app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    app.conf.CELERY_TASK_ALWAYS_EAGER = eager
+    cache.clear()
+
+
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"

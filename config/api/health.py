@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from config.api.errors import problem_response
 
@@ -36,7 +36,7 @@ def _broker_ok() -> bool:
 
 
 @csrf_exempt
-@require_GET
+@require_safe
 def healthz(request: HttpRequest):
     checks = {"database": _database_ok()}
     if not settings.CELERY_TASK_ALWAYS_EAGER:

@@ -249,7 +249,7 @@ def test_method_not_allowed_on_a_drf_view(merchandiser):
 def test_method_not_allowed_on_the_plain_django_healthz_view(anon):
     response = anon.post("/healthz", {})
     assert_problem(response, 405, "method_not_allowed")
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, HEAD"
 
 
 # --- 429 -----------------------------------------------------------------------------------
