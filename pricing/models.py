@@ -61,11 +61,8 @@ class PriceList(models.Model):
 
 
 def _history_actor(instance, request=None, **kwargs):
-    """Who changed a price: the actor a service names, else the API principal or staff user of
-    the request (simple_history's middleware keeps it), as text."""
-    actor = getattr(instance, "_history_actor", None)
-    if actor:
-        return actor
+    """Who changed a price, as text, when the service did not say (``price._history_user``):
+    the API principal or staff user of the request that simple_history's middleware keeps."""
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -150,7 +147,7 @@ class Promotion(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Amount of the targeted items (after discounts applied before this one).",
+        help_text="Amount of the targeted items at shelf price, before discounts.",
     )
     buy_quantity = models.PositiveIntegerField(null=True, blank=True)
     get_quantity = models.PositiveIntegerField(null=True, blank=True)

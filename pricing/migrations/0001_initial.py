@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('percent_off', 'Percent off'), ('amount_off', 'Amount off each unit'), ('buy_x_get_y', 'Buy X, get Y at a percent off'), ('spend_threshold', 'Amount off the order above a minimum')], max_length=20)),
                 ('value', models.DecimalField(decimal_places=2, max_digits=12)),
                 ('min_quantity', models.PositiveIntegerField(default=1, help_text='Units of the targeted items the cart must hold.')),
-                ('min_subtotal', models.DecimalField(blank=True, decimal_places=2, help_text='Amount of the targeted items (after discounts applied before this one).', max_digits=12, null=True)),
+                ('min_subtotal', models.DecimalField(blank=True, decimal_places=2, help_text='Amount of the targeted items at shelf price, before discounts.', max_digits=12, null=True)),
                 ('buy_quantity', models.PositiveIntegerField(blank=True, null=True)),
                 ('get_quantity', models.PositiveIntegerField(blank=True, null=True)),
                 ('tiers', models.JSONField(blank=True, default=list, help_text='Loyalty tier codes; empty: every customer.')),
