@@ -16,6 +16,17 @@ app.conf.beat_schedule = {
         "task": "config.api.tasks.purge_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "release-expired-reservations": {
+        "task": "inventory.tasks.release_expired_reservations",
+        "schedule": crontab(),  # every minute: an expired hold keeps stock from being sold
+        # A backlog of these is pointless; the next run catches up with everything.
+        "options": {"expires": 55},
+    },
+    "record-low-stock-report": {
+        "task": "inventory.tasks.record_low_stock_report",
+        # Early morning UTC, before European stores open; once a day (idempotent per day).
+        "schedule": crontab(hour=4, minute=30),
+    },
     "loyalty-expire-points": {
         "task": "loyalty.tasks.expire_points",
         "schedule": crontab(hour=0, minute=20),  # lots expire at midnight UTC

@@ -20,6 +20,7 @@ from inventory.services.reservations import (
     release_expired_reservations,
     reserve,
 )
+from inventory.services.shortfalls import resolve_shortfalls
 from inventory.services.stock import (
     Entry,
     adjust_stock,
@@ -29,20 +30,24 @@ from inventory.services.stock import (
     record_movement,
     set_stock_parameters,
 )
+from inventory.services.stock_batch import StockLine, count_stock_batch, receive_stock_batch
 from inventory.services.transfers import dispatch_transfer, receive_transfer
 
 __all__ = [
     "Entry",
     "HoldLine",
+    "StockLine",
     "adjust_stock",
     "consume",
     "count_stock",
+    "count_stock_batch",
     "create_category",
     "create_channel",
     "create_location",
     "create_product",
     "dispatch_transfer",
     "receive_stock",
+    "receive_stock_batch",
     "receive_transfer",
     "record_damage",
     "record_low_stock_report",
@@ -50,6 +55,7 @@ __all__ = [
     "release",
     "release_expired_reservations",
     "reserve",
+    "resolve_shortfalls",
     "set_stock_parameters",
     "update_category",
     "update_location",
