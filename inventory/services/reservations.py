@@ -241,14 +241,16 @@ def _lock_levels(level_ids) -> None:
     )
 
 
-def release(*, reservation_id: int, expired: bool = False) -> bool:
+def release(*, reservation_id: int, expired: bool = False, now: datetime | None = None) -> bool:
     """Give back everything the reservation still holds. Idempotent: releasing a reservation
-    that is no longer active changes nothing and returns False."""
+    that is no longer active changes nothing and returns False. With ``expired``, only a
+    reservation whose expiry is at or before ``now`` (default: the current time) is
+    released, as ``expired``."""
     with transaction.atomic():
         status = Reservation.Status.EXPIRED if expired else Reservation.Status.RELEASED
         closed = Reservation.objects.filter(pk=reservation_id, status=Reservation.Status.ACTIVE)
         if expired:
-            closed = closed.filter(expires_at__lte=timezone.now())
+            closed = closed.filter(expires_at__lte=now or timezone.now())
         if not closed.update(status=status, closed_at=timezone.now()):
             return False
         level_ids = ReservationLine.objects.filter(reservation_id=reservation_id).values_list(
@@ -362,7 +364,7 @@ def release_expired_reservations(*, now: datetime | None = None, batch_size: int
         )
         if not ids:
             break
-        done = sum(release(reservation_id=pk, expired=True) for pk in ids)
+        done = sum(release(reservation_id=pk, expired=True, now=now) for pk in ids)
         released += done
         if not done or len(ids) < batch_size:
             break

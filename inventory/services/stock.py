@@ -134,13 +134,16 @@ def record_damage(
 @transaction.atomic
 def count_stock(*, sku: str, location: str, counted: int, entry: Entry = Entry()) -> StockMovement:
     """A physical count: the difference to the recorded on hand becomes a ``count``
-    movement (possibly of zero, which still records that someone counted)."""
+    movement (possibly of zero, which still records that someone counted). It clears
+    ``needs_count``, unless this count itself found fewer units than were reserved: that
+    shortfall flags the level like any other."""
     if not isinstance(counted, int) or counted < 0:
         raise ValidationFailed.field("quantity", "A count is a whole number, zero or more.")
     level = level_for(sku=sku, location=location)
     locked = StockLevel.objects.select_for_update().get(pk=level.pk)
     movement = _set_on_hand(level=locked, target=counted, kind=MovementKind.COUNT, entry=entry)
-    StockLevel.objects.filter(pk=level.pk).update(needs_count=False)
+    if counted >= locked.reserved:
+        StockLevel.objects.filter(pk=level.pk).update(needs_count=False)
     return movement
 
 
