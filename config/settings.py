@@ -5,6 +5,7 @@ and the security settings pass ``manage.py check --deploy`` without warnings.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "config",
     "config.api",
@@ -176,6 +178,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files: the docs work without a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
@@ -220,3 +226,9 @@ LOGGING = {
     },
 }
 CSRF_FAILURE_VIEW = "config.api.handlers.csrf_failure"
+
+# --- Fulfilment routing (orders.routing) ---------------------------------------------------
+ROUTING_COST_PER_KM = Decimal(env.str("ROUTING_COST_PER_KM", default="0.05"))
+ROUTING_MAX_SPLITS = env.int("ROUTING_MAX_SPLITS", default=3)
+# Subsets of candidate locations the exact search may try before a heuristic takes over.
+ROUTING_EXACT_BUDGET = env.int("ROUTING_EXACT_BUDGET", default=20000)
