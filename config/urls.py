@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("inventory.api.urls")),
     path("", include("loyalty.api.urls")),
     path("", include("pricing.api.urls")),
+    path("", include("orders.api.urls")),
 ]
 
 urlpatterns = [
