@@ -234,7 +234,7 @@ class QuoteInSerializer(serializers.Serializer):
     )
 
 
-class LineDiscountSerializer(serializers.Serializer):
+class QuoteDiscountSerializer(serializers.Serializer):
     promotion = serializers.IntegerField()
     name = serializers.CharField()
     amount = money()
@@ -245,21 +245,21 @@ class QuoteLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = money()
     subtotal = money()
-    discounts = LineDiscountSerializer(many=True)
+    discounts = QuoteDiscountSerializer(many=True)
     discount_total = money()
     tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3)
     tax_total = money()
     total = money()
 
 
-class AppliedPromotionSerializer(serializers.Serializer):
+class QuoteAppliedPromotionSerializer(serializers.Serializer):
     promotion = serializers.IntegerField()
     name = serializers.CharField()
     amount = money()
     coupon = serializers.CharField(allow_null=True)
 
 
-class RejectedCouponSerializer(serializers.Serializer):
+class QuoteRejectedCouponSerializer(serializers.Serializer):
     code = serializers.CharField()
     reason = serializers.ChoiceField(choices=[r.value for r in RejectReason])
 
@@ -275,9 +275,9 @@ class QuoteSerializer(serializers.Serializer):
     discount_total = money()
     tax_total = money()
     total = money()
-    applied_promotions = AppliedPromotionSerializer(many=True)
+    applied_promotions = QuoteAppliedPromotionSerializer(many=True)
     applied_coupons = serializers.ListField(child=serializers.CharField())
-    rejected_coupons = RejectedCouponSerializer(many=True)
+    rejected_coupons = QuoteRejectedCouponSerializer(many=True)
 
 
 def _money(value: Decimal) -> str:

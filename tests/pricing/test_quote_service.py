@@ -323,3 +323,16 @@ def test_queries_do_not_grow_with_lines_or_promotions(catalog, store):
     applied = {p.name: p.coupon for p in result.applied_promotions}
     assert applied["P0"] == "C0"
     assert len(applied) >= 45  # a few buy-x-get-y find their cheapest units already free
+
+
+def test_quoting_twice_gives_the_same_answer(catalog, store):
+    services.create_promotion(name="Tees", kind="percent_off", value=D("15"), categories=["tees"])
+    services.create_promotion(
+        name="Over 50", kind="spend_threshold", value=D("7"), min_subtotal=D("50")
+    )
+    services.set_tax_rate(location=store.code, name="Store", rate=D("21"))
+    now = timezone.now()
+    lines = items(("TEE-RED-M", 3), ("SHIRT-1", 1), ("APPLE-1", 7))
+    first = quote(lines=lines, location=store.code, customer_id=4, now=now)
+    assert quote(lines=lines, location=store.code, customer_id=4, now=now) == first
+    assert first.discount_total == sum((line.discount_total for line in first.lines), D(0))
