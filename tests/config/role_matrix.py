@@ -56,6 +56,12 @@ CUSTOMER_LOOKUP = expect(UNAUTHENTICATED, OK, OK, OK, OK, FORBIDDEN)
 SIGN_UP = expect(OK, OK, OK, OK, FORBIDDEN, FORBIDDEN)  # anonymous self-sign-up included
 CUSTOMER_ONLY = expect(UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
 PROFILE_EDITORS = expect(UNAUTHENTICATED, OK, OK, FORBIDDEN, FORBIDDEN, OK)
+# orders: the selling channels place orders; every role reads its own scope (404 outside);
+# the routing dry run is for the selling channels and merchandisers.
+ORDER_READERS = expect(UNAUTHENTICATED, OK, OK, OK, OK, OK)
+ORDER_PLACERS = expect(UNAUTHENTICATED, FORBIDDEN, OK, OK, FORBIDDEN, OK)
+ORDER_CANCELLERS = expect(UNAUTHENTICATED, OK, OK, OK, FORBIDDEN, OK)
+ROUTING_PLANNERS = expect(UNAUTHENTICATED, OK, OK, OK, FORBIDDEN, FORBIDDEN)
 CARD = "2700000000003"  # a valid check digit, held by nobody: 404 for the roles let through
 
 # (URL name, method): (sample path, expected status per caller)
@@ -120,4 +126,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, str | int]]] = {
     ("promotion-coupons", "GET"): ("/api/v1/promotions/1/coupons/", MERCHANDISER_ONLY),
     ("promotion-coupons", "POST"): ("/api/v1/promotions/1/coupons/", MERCHANDISER_ONLY),
     ("pricing-quote", "POST"): ("/api/v1/pricing/quote/", PUBLIC),
+    # --- orders (another caller's order is 404; see orders/selectors.py) -------------------
+    ("order-list", "GET"): ("/api/v1/orders/", ORDER_READERS),
+    ("order-list", "POST"): ("/api/v1/orders/", ORDER_PLACERS),
+    ("order-detail", "GET"): ("/api/v1/orders/W-000000/", ORDER_READERS),
+    ("order-cancel", "POST"): ("/api/v1/orders/W-000000/cancel/", ORDER_CANCELLERS),
+    ("order-events", "GET"): ("/api/v1/orders/W-000000/events/", ORDER_READERS),
+    ("routing-plan", "POST"): ("/api/v1/routing/plan/", ROUTING_PLANNERS),
 }
