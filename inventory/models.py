@@ -220,7 +220,8 @@ class StockLevel(models.Model):
         indexes = [models.Index(fields=["location", "sku"])]
 
     def __str__(self) -> str:
-        return f"{self.sku_id}@{self.location_id}"
+        # Callers that list levels select_related both; a lone level costs two small reads.
+        return f"{self.sku.sku} at {self.location.code}"
 
     @property
     def available(self) -> int:

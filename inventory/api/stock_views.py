@@ -18,6 +18,7 @@ Scoping of location-bound callers (POS terminals, store staff):
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -314,6 +315,14 @@ class AvailabilityView(APIView):
             OpenApiParameter(
                 "near", str, description="LAT,LNG: locations nearest first, with distance_km."
             ),
+            OpenApiParameter(
+                "max_locations",
+                int,
+                description=(
+                    "List at most this many locations per SKU (the nearest with `near`); "
+                    "`available` still counts the whole network."
+                ),
+            ),
         ],
         responses={200: s.AvailabilitySerializer},
     )
@@ -329,9 +338,23 @@ class AvailabilityView(APIView):
             code = request.query_params.get("channel") or None
             channel = self.channel(code) if code else None
         results = selectors.available_to_promise(
-            skus=skus, channel=channel, near=near, location_codes=location_codes
+            skus=skus,
+            channel=channel,
+            near=near,
+            location_codes=location_codes,
+            max_locations=self.max_locations(request),
         )
-        return Response(s.AvailabilitySerializer({"results": results}).data)
+        # Plain dicts: thousands of location entries are too many for serializer fields.
+        return Response({"results": [asdict(result) for result in results]})
+
+    @staticmethod
+    def max_locations(request) -> int | None:
+        value = request.query_params.get("max_locations")
+        if value in (None, ""):
+            return None
+        if not value.isdigit() or not 1 <= int(value) <= 10_000:
+            raise ValidationFailed.field("max_locations", "A whole number from 1 to 10000.")
+        return int(value)
 
     @staticmethod
     def requested_skus(request) -> list[str]:

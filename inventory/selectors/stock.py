@@ -153,9 +153,11 @@ def available_to_promise(
     channel: Channel | None = None,
     near: tuple[float, float] | None = None,
     location_codes: Collection[str] | None = None,
+    max_locations: int | None = None,
 ) -> list[SKUAvailability]:
     """Network and per-location available-to-promise for ``skus`` in two queries, whatever
-    the number of SKUs and locations. With ``near``, locations come nearest first."""
+    the number of SKUs and locations. With ``near``, locations come nearest first;
+    ``max_locations`` lists only the first so many (the network total still counts all)."""
     known = set(SKU.objects.filter(sku__in=skus, active=True).values_list("sku", flat=True))
     results = {code: SKUAvailability(sku=code) for code in skus if code in known}
     eligible = locations_for_channel(channel, location_codes=location_codes)
@@ -187,12 +189,14 @@ def available_to_promise(
         )
     for sku, entries in per_sku.items():
         entries.sort(key=lambda e: (e[0] if e[0] is not None else 0.0, e[1], e[2]))
-        results[sku].locations = [e[3] for e in entries]
         results[sku].available = sum(e[3].available for e in entries)
+        results[sku].locations = [e[3] for e in entries[:max_locations]]
     return [results[code] for code in skus if code in results]
 
 
-def promisable_stock(*, skus: Collection[str], locations: QuerySet[Location]) -> dict[str, dict[str, int]]:
+def promisable_stock(
+    *, skus: Collection[str], locations: QuerySet[Location]
+) -> dict[str, dict[str, int]]:
     """``{location code: {sku: available}}`` for the given SKUs at the given locations, in one
     query; only positive availability is listed. The router's view of the network."""
     rows = (

@@ -187,3 +187,18 @@ def test_queries_do_not_grow_with_skus_or_locations(storefront, django_assert_ma
         body = storefront.get(f"/api/v1/availability/?channel=web&near=52,5&{query}").json()
     assert len(body["results"]) == 100
     assert len(one.captured_queries) == len(hundred.captured_queries)
+
+
+def test_max_locations_lists_the_nearest_but_counts_the_whole_network(anon, network, warehouse):
+    response = anon.get(f"/api/v1/availability/?sku=TEE&near={NEAR_AMSTERDAM}&max_locations=1")
+    assert response.status_code == 200
+    (tee,) = response.json()["results"]
+    assert tee["available"] == 14
+    assert [entry["location"] for entry in tee["locations"]] == ["STORE-001"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "x", "10001"])
+def test_max_locations_must_be_a_sensible_whole_number(anon, network, value):
+    response = anon.get(f"/api/v1/availability/?sku=TEE&max_locations={value}")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "max_locations"
