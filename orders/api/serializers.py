@@ -46,12 +46,12 @@ def code(**kwargs) -> serializers.RegexField:
 # --- Input ---------------------------------------------------------------------------------
 
 
-class LineInSerializer(serializers.Serializer):
+class OrderLineInSerializer(serializers.Serializer):
     sku = code()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class AddressInSerializer(serializers.Serializer):
+class OrderAddressInSerializer(serializers.Serializer):
     line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
@@ -64,22 +64,22 @@ class AddressInSerializer(serializers.Serializer):
     )
 
 
-class FulfilmentInSerializer(serializers.Serializer):
+class OrderFulfilmentInSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=FulfilmentMethod.choices)
     pickup_location = code(
         required=False, allow_null=True, help_text="The store to collect from (pickup)."
     )
-    address = AddressInSerializer(
+    address = OrderAddressInSerializer(
         required=False, allow_null=True, help_text="Where to ship to (ship)."
     )
 
 
-class LoyaltyInSerializer(serializers.Serializer):
+class OrderLoyaltyInSerializer(serializers.Serializer):
     card_number = serializers.CharField(max_length=32)
     redeem_points = serializers.IntegerField(min_value=1)
 
 
-class PaymentInSerializer(serializers.Serializer):
+class OrderPaymentInSerializer(serializers.Serializer):
     method = serializers.RegexField(
         r"^[a-z][a-z0-9_]*$", max_length=32, help_text="card, ideal, paypal, cash, invoice, …"
     )
@@ -92,19 +92,19 @@ class OrderInSerializer(serializers.Serializer):
         required=False, allow_null=True, min_value=1, help_text="Customer id; guests give email."
     )
     email = serializers.EmailField(required=False, allow_blank=True)
-    lines = LineInSerializer(many=True, required=False, max_length=MAX_LINES)
+    lines = OrderLineInSerializer(many=True, required=False, max_length=MAX_LINES)
     cart = serializers.CharField(
         required=False,
         allow_null=True,
         max_length=64,
         help_text="Not available yet (carts): 400 with the code `not_supported`.",
     )
-    fulfilment = FulfilmentInSerializer()
+    fulfilment = OrderFulfilmentInSerializer()
     coupon_codes = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, max_length=MAX_COUPONS
     )
-    loyalty = LoyaltyInSerializer(required=False, allow_null=True)
-    payment = PaymentInSerializer(required=False, allow_null=True)
+    loyalty = OrderLoyaltyInSerializer(required=False, allow_null=True)
+    payment = OrderPaymentInSerializer(required=False, allow_null=True)
     expected_total = money(
         required=False,
         allow_null=True,
@@ -152,21 +152,21 @@ def order_request(data: dict[str, Any], **overrides: Any) -> OrderRequest:
     return OrderRequest(**values)
 
 
-class CancelInSerializer(serializers.Serializer):
+class OrderCancelInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 # --- Output --------------------------------------------------------------------------------
 
 
-class LineDiscountSerializer(serializers.Serializer):
+class OrderLineDiscountSerializer(serializers.Serializer):
     promotion = serializers.IntegerField()
     name = serializers.CharField()
     amount = money()
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
-    discounts = LineDiscountSerializer(many=True)
+    discounts = OrderLineDiscountSerializer(many=True)
     unit_price = money()
     discount_total = money()
     tax_total = money()
@@ -314,33 +314,33 @@ class OrderEventSerializer(serializers.ModelSerializer):
 # --- Routing plans -------------------------------------------------------------------------
 
 
-class PlannedLineSerializer(serializers.Serializer):
+class RoutingPlannedLineSerializer(serializers.Serializer):
     line = serializers.IntegerField(source="index", help_text="Index of the request's line.")
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
 
 
-class PlannedFulfilmentSerializer(serializers.Serializer):
+class RoutingPlannedFulfilmentSerializer(serializers.Serializer):
     location = serializers.CharField()
     method = serializers.CharField()
-    lines = PlannedLineSerializer(many=True)
+    lines = RoutingPlannedLineSerializer(many=True)
     distance_km = serializers.FloatField()
     cost = money()
 
 
-class ExplanationSerializer(serializers.Serializer):
+class RoutingExplanationSerializer(serializers.Serializer):
     location = serializers.CharField(allow_null=True)
     outcome = serializers.ChoiceField(choices=["chosen", "rejected", "plan"])
     reason = serializers.CharField()
 
 
-class PlanSerializer(serializers.Serializer):
+class RoutingPlanSerializer(serializers.Serializer):
     feasible = serializers.BooleanField()
     method = serializers.CharField()
-    fulfilments = PlannedFulfilmentSerializer(many=True)
+    fulfilments = RoutingPlannedFulfilmentSerializer(many=True)
     cost = money(source="total_cost")
-    explanation = ExplanationSerializer(many=True)
-    short_lines = PlannedLineSerializer(
+    explanation = RoutingExplanationSerializer(many=True)
+    short_lines = RoutingPlannedLineSerializer(
         many=True, help_text="Units no plan could cover (when not feasible)."
     )
     alternatives = serializers.ListField(
@@ -353,15 +353,15 @@ class PlanSerializer(serializers.Serializer):
 
 
 def plan_data(plan: Plan) -> dict[str, Any]:
-    return PlanSerializer(plan).data
+    return RoutingPlanSerializer(plan).data
 
 
 __all__ = [
-    "CancelInSerializer",
+    "OrderCancelInSerializer",
     "OrderEventSerializer",
     "OrderInSerializer",
     "OrderSerializer",
-    "PlanSerializer",
+    "RoutingPlanSerializer",
     "order_request",
     "plan_data",
 ]

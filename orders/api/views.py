@@ -24,7 +24,7 @@ from inventory import selectors as inventory_selectors
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.errors import CartsNotAvailable, NotFound, ValidationFailed
-from orders.models import OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
 
 ORDER_READERS = {Role.MERCHANDISER, Role.STOREFRONT, Role.POS, Role.STORE_STAFF, Role.CUSTOMER}
 ORDER_PLACERS = {Role.STOREFRONT, Role.CUSTOMER, Role.POS}
@@ -71,10 +71,16 @@ def scoped_request(request, data: dict[str, Any]) -> services.OrderRequest:
     return s.order_request(data, **overrides)
 
 
+NUMBER = OpenApiParameter(
+    "number", str, OpenApiParameter.PATH, description="The order number, e.g. W-000123."
+)
+
+
 class OrderListView(ProblemExtrasMixin, generics.GenericAPIView):
     read_roles = ORDER_READERS
     write_roles = ORDER_PLACERS
     serializer_class = s.OrderSerializer
+    queryset = Order.objects.none()  # for the schema; reads go through orders.selectors
 
     @extend_schema(
         summary="List orders (each caller sees its own scope)",
@@ -158,7 +164,9 @@ def _datetime_param(params, name: str):
 class OrderDetailView(APIView):
     read_roles = ORDER_READERS
 
-    @extend_schema(summary="One order by its number", responses=s.OrderSerializer)
+    @extend_schema(
+        summary="One order by its number", parameters=[NUMBER], responses=s.OrderSerializer
+    )
     def get(self, request, number: str):
         principal = principal_of(request)
         order = selectors.order_by_number(number, principal=principal)
@@ -170,15 +178,16 @@ class OrderCancelView(APIView):
 
     @extend_schema(
         summary="Cancel a whole order while nothing is handed over",
+        parameters=[NUMBER],
         description="Releases the stock, gives back coupon use and redeemed points, voids "
         "the payment and tells the customer. 409 `invalid_state` once something was "
         "collected, shipped or returned, or when it is cancelled already.",
-        request=s.CancelInSerializer,
+        request=s.OrderCancelInSerializer,
         responses={200: s.OrderSerializer},
     )
     def post(self, request, number: str):
         principal = principal_of(request)
-        serializer = s.CancelInSerializer(data=request.data)
+        serializer = s.OrderCancelInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = selectors.order_by_number(number, principal=principal)
         services.cancel_order(
@@ -191,9 +200,11 @@ class OrderCancelView(APIView):
 class OrderEventsView(generics.GenericAPIView):
     read_roles = ORDER_READERS
     serializer_class = s.OrderEventSerializer
+    queryset = OrderEvent.objects.none()  # for the schema; reads go through orders.selectors
 
     @extend_schema(
         summary="The order's history: what happened, who did it and when (oldest first)",
+        parameters=[NUMBER],
         responses=s.OrderEventSerializer(many=True),
     )
     def get(self, request, number: str):
@@ -211,7 +222,10 @@ class RoutingPlanView(ProblemExtrasMixin, APIView):
         "serve which lines, at what cost, and why each candidate was chosen or rejected. "
         "`email` and the address lines are not needed here, only the coordinates.",
         request=s.OrderInSerializer,
-        responses={200: s.PlanSerializer, 400: OpenApiResponse(description="Invalid input.")},
+        responses={
+            200: s.RoutingPlanSerializer,
+            400: OpenApiResponse(description="Invalid input."),
+        },
     )
     def post(self, request):
         serializer = s.OrderInSerializer(data=request.data)
