@@ -2,11 +2,11 @@
 quote service in process (snapshot queries + engine), and POST /api/v1/pricing/quote/ through
 Django's test client (routing, authentication, serializers; no HTTP server).
 
-    .venv/bin/python bench/quotes.py [--quotes 300] [--lines 50] [--promotions 500]
+    .venv/bin/python bench/quotes.py [--quotes 200] [--lines 50] [--promotions 500]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/retail_pricing .venv/bin/python bench/quotes.py
 
-It creates a throwaway test database (``test_<name>``, in memory on SQLite), fills it, measures,
-prints, and drops it. It measures; it never fails.
+It creates a throwaway database (``<name>_bench_quotes`` on PostgreSQL, in memory on SQLite),
+fills it, measures, prints, and drops it. It measures; it never fails.
 """
 
 from __future__ import annotations
@@ -154,6 +154,9 @@ def main() -> None:
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
+    if connection.vendor == "postgresql":
+        # Its own database, so it never drops the test database of a pytest run beside it.
+        connection.settings_dict["TEST"]["NAME"] = f"{old_name}_bench_quotes"
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         started = time.perf_counter()
