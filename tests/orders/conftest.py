@@ -16,7 +16,13 @@ from loyalty import services as loyalty_services
 from loyalty.models import LoyaltyProgram
 from pricing import services as pricing_services
 from pricing.services import PriceEntry
-from tests.factories import CategoryFactory, SKUFactory, StoreFactory, WarehouseFactory
+from tests.factories import (
+    CategoryFactory,
+    ChannelFactory,
+    SKUFactory,
+    StoreFactory,
+    WarehouseFactory,
+)
 from tests.loyalty.factories import CustomerFactory
 
 AMSTERDAM = {"latitude": 52.3702, "longitude": 4.8952}
@@ -64,6 +70,9 @@ def programme(db):
 
 @pytest.fixture
 def network(db, programme) -> Network:
+    # The migration's channels are gone after a transactional test flushed the tables.
+    ChannelFactory(code="web", name="Web shop", currency="EUR")
+    ChannelFactory(code="pos", name="Stores", currency="EUR")
     wh_near = WarehouseFactory(
         code="WH-NEAR", latitude=Decimal("52.350000"), longitude=Decimal("4.800000"), priority=1
     )
