@@ -1,6 +1,9 @@
 """Shared fixtures. ``api_for(role, locations=...)`` gives a DRF client holding a real token."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -39,6 +42,30 @@ def _isolated_cache_and_eager_tasks(request):
     yield
     app.conf.CELERY_TASK_ALWAYS_EAGER = eager
     cache.clear()
+
+
+# Rows that data migrations create and tests rely on: (migration module, function).
+DATA_MIGRATIONS = [
+    ("inventory.migrations.0002_default_channels", "create_channels"),
+    ("loyalty.migrations.0002_default_programme", "add_defaults"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _rows_from_data_migrations(request):
+    """A transactional test ends with a flush, which also empties what data migrations made
+    (channels ``web`` and ``pos``, the loyalty programme and its tiers). Put those rows back
+    before every test that uses the database, with the migrations' own idempotent code."""
+    from pytest_django.plugin import is_django_unittest
+
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if not uses_db or is_django_unittest(request):
+        return
+    request.getfixturevalue("_django_db_helper")
+    for module, function in DATA_MIGRATIONS:
+        getattr(import_module(module), function)(django_apps, None)
 
 
 @pytest.fixture
