@@ -108,7 +108,8 @@ class OrderInSerializer(serializers.Serializer):
     expected_total = money(
         required=False,
         allow_null=True,
-        help_text="The total the customer saw; 409 `price_changed` when it differs.",
+        help_text="The order total the customer saw (a quote's `total`, before points); 409 "
+        "`price_changed` when the server's differs.",
     )
 
 

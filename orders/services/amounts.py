@@ -26,6 +26,8 @@ def units_value(line: OrderLine, units: int, *, before: int = 0) -> UnitsValue:
     total exactly: ``units_value(line, line.quantity)`` is the whole line."""
     if units < 0 or before < 0 or before + units > line.quantity:
         raise ValueError(f"{before} + {units} units of a line of {line.quantity}")
-    total = _share(line.total, line.quantity, before, units)
+    # Money and points each split on their own, so that neither part is ever negative and
+    # each adds up to its own whole over every call.
+    amount = _share(line.total - line.points_value, line.quantity, before, units)
     points = _share(line.points_value, line.quantity, before, units)
-    return UnitsValue(amount=total - points, points_value=points, total=total)
+    return UnitsValue(amount=amount, points_value=points, total=amount + points)
