@@ -27,6 +27,11 @@ app.conf.beat_schedule = {
         # Early morning UTC, before European stores open; once a day (idempotent per day).
         "schedule": crontab(hour=4, minute=30),
     },
+    "orders-cancel-uncollected-pickups": {
+        "task": "orders.tasks_fulfilment.cancel_uncollected_pickups",
+        # Daily, at night in Europe; each pickup is checked against its own deadline.
+        "schedule": crontab(hour=2, minute=40),
+    },
     "loyalty-expire-points": {
         "task": "loyalty.tasks.expire_points",
         "schedule": crontab(hour=0, minute=20),  # lots expire at midnight UTC

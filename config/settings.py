@@ -185,7 +185,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Fulfilment statuses appear in the orders' and the fulfilment work's shapes: one enum.
+    "ENUM_NAME_OVERRIDES": {"FulfilmentStatusEnum": "orders.models.FulfilmentStatus"},
     # Security schemes come from the authentication extensions in config/api/schema.py.
 }
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from orders.api import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path(f"orders/{NUMBER}/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
     path(f"orders/{NUMBER}/events/", views.OrderEventsView.as_view(), name="order-events"),
     path("routing/plan/", views.RoutingPlanView.as_view(), name="routing-plan"),
+    path("", include("orders.api.fulfilment_urls")),  # fulfilment work (pick, ready, hand-over)
 ]

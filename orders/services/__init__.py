@@ -58,3 +58,33 @@ __all__ = [
     "units_value",
     "void_payments",
 ]
+
+# --- Fulfilment lifecycle: pick, ready, hand-over, short picks, shortfall repair, uncollected
+# pickups (orders/services/fulfilment.py, handover.py, short_picks.py, pickup_expiry.py,
+# pickup_times.py). Kept in one block at the end of this shared file.
+from orders.services.fulfilment import (
+    PickedLine,
+    mark_ready,
+    record_pick,
+    start_picking,
+)
+from orders.services.handover import InvalidPickupCode, collect, ship
+from orders.services.pickup_expiry import cancel_uncollected_pickups, expire_pickup
+from orders.services.pickup_times import pickup_hold_days, pickup_ready_by
+from orders.services.short_picks import repair_fulfilment, repair_shortfall
+
+__all__ += [
+    "InvalidPickupCode",
+    "PickedLine",
+    "cancel_uncollected_pickups",
+    "collect",
+    "expire_pickup",
+    "mark_ready",
+    "pickup_hold_days",
+    "pickup_ready_by",
+    "record_pick",
+    "repair_fulfilment",
+    "repair_shortfall",
+    "ship",
+    "start_picking",
+]

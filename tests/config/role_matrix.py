@@ -64,6 +64,10 @@ ORDER_CANCELLERS = expect(UNAUTHENTICATED, OK, OK, OK, FORBIDDEN, OK)
 ROUTING_PLANNERS = expect(UNAUTHENTICATED, OK, OK, OK, FORBIDDEN, FORBIDDEN)
 CARD = "2700000000003"  # a valid check digit, held by nobody: 404 for the roles let through
 
+# orders: fulfilment work is for the people at the locations (store staff, POS) and for
+# merchandisers; storefronts and customers follow fulfilments through their orders.
+FULFILMENT_WORKERS = expect(UNAUTHENTICATED, OK, FORBIDDEN, OK, OK, FORBIDDEN)
+
 # (URL name, method): (sample path, expected status per caller)
 MATRIX: dict[tuple[str, str], tuple[str, dict[str, str | int]]] = {
     # --- inventory: catalog ---------------------------------------------------------------
@@ -126,6 +130,13 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, str | int]]] = {
     ("promotion-coupons", "GET"): ("/api/v1/promotions/1/coupons/", MERCHANDISER_ONLY),
     ("promotion-coupons", "POST"): ("/api/v1/promotions/1/coupons/", MERCHANDISER_ONLY),
     ("pricing-quote", "POST"): ("/api/v1/pricing/quote/", PUBLIC),
+    # --- orders: fulfilments (another location's fulfilment is 404 for staff and POS) ------
+    ("fulfilment-list", "GET"): ("/api/v1/fulfilments/", FULFILMENT_WORKERS),
+    ("fulfilment-detail", "GET"): ("/api/v1/fulfilments/999999/", FULFILMENT_WORKERS),
+    ("fulfilment-pick", "POST"): ("/api/v1/fulfilments/999999/pick/", FULFILMENT_WORKERS),
+    ("fulfilment-ready", "POST"): ("/api/v1/fulfilments/999999/ready/", FULFILMENT_WORKERS),
+    ("fulfilment-collect", "POST"): ("/api/v1/fulfilments/999999/collect/", FULFILMENT_WORKERS),
+    ("fulfilment-ship", "POST"): ("/api/v1/fulfilments/999999/ship/", FULFILMENT_WORKERS),
     # --- orders (another caller's order is 404; see orders/selectors.py) -------------------
     ("order-list", "GET"): ("/api/v1/orders/", ORDER_READERS),
     ("order-list", "POST"): ("/api/v1/orders/", ORDER_PLACERS),
