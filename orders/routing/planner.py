@@ -13,9 +13,15 @@ A set of locations can serve the order exactly when, for every SKU, what the set
 adds up to what is ordered (each location promises per SKU independently). So the search is
 over sets, smallest first: with one location it is a scan; with more, every subset of the
 useful candidates is tried while their number stays within ``exact_budget``, and above that a
-greedy cover with cost-driven swaps decides (``Plan.exact`` is False). Units are assigned
-within the chosen set cheapest location first; because the set is the smallest that works,
-every chosen location ships something.
+greedy cover decides (restarted from other first picks when it runs into ``max_splits``),
+followed by swaps that lower the rank and drops of locations the set no longer needs
+(``Plan.exact`` is False). Units are assigned within the chosen set cheapest location first;
+because no location can be left out of the chosen set, every chosen location ships something.
+
+Every candidate is explained: chosen, or rejected with a reason. When no plan exists,
+``short_lines`` says what is missing: what the whole network lacks or, when the network has
+enough but not within ``max_splits`` locations, what the best-covering set of that many
+locations still lacks.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ def plan_fulfilment(
     ``available``; excludes candidates with no capacity left. Deterministic."""
     demand = _demand(lines)
     if method == Method.PICKUP:
-        return _plan_pickup(lines, demand, candidates, pickup_location, settings)
+        return _plan_pickup(lines, demand, candidates, pickup_location, destination, settings)
     return _plan_ship(lines, demand, candidates, destination, settings)
 
 
@@ -73,8 +79,9 @@ def _covers(candidate: Candidate, demand: dict[str, int]) -> bool:
 # --- Pickup: the chosen store or nothing --------------------------------------------------
 
 
-def _plan_pickup(lines, demand, candidates, pickup_location, settings) -> Plan:
+def _plan_pickup(lines, demand, candidates, pickup_location, destination, settings) -> Plan:
     store = next((c for c in candidates if c.code == pickup_location), None)
+    others = sorted((c for c in candidates if c is not store), key=lambda c: c.code)
     if store is not None and store.pickup_enabled and _covers(store, demand):
         fulfilment = PlannedFulfilment(
             location=store.code,
@@ -83,26 +90,36 @@ def _plan_pickup(lines, demand, candidates, pickup_location, settings) -> Plan:
             distance_km=0.0,
             cost=to_cents(store.handling_cost),
         )
-        why = Explanation(store.code, "chosen", "the chosen pickup store has every line")
-        return Plan(True, Method.PICKUP, (fulfilment,), (why,))
+        explanation = [
+            Explanation(store.code, "chosen", "the chosen pickup store has every line"),
+            *(Explanation(c.code, "rejected", "not the chosen pickup store") for c in others),
+        ]
+        return Plan(True, Method.PICKUP, (fulfilment,), tuple(explanation))
     if store is None or not store.pickup_enabled:
         reason = "not a store that offers pickup"
         short = tuple(PlannedLine(line.index, line.sku, line.quantity) for line in lines)
     else:
         reason = "does not have every line"
         short = _short_lines(lines, [store])
-    alternatives = _pickup_alternatives(demand, candidates, store, settings)
+    origin = Point(store.latitude, store.longitude) if store else destination
+    alternatives = _pickup_alternatives(demand, others, origin, settings)
     explanation = [Explanation(pickup_location, "rejected", reason)]
     if alternatives:
         explanation.append(
             Explanation(None, "plan", "stores that have everything: " + ", ".join(alternatives))
         )
+    for c in others:
+        why = "not the chosen pickup store"
+        if c.code in alternatives:
+            why += "; has every line (named as an alternative)"
+        explanation.append(Explanation(c.code, "rejected", why))
     return Plan(False, Method.PICKUP, (), tuple(explanation), short, tuple(alternatives))
 
 
-def _pickup_alternatives(demand, candidates, store, settings) -> list[str]:
-    origin = Point(store.latitude, store.longitude) if store else None
-    ready = [c for c in candidates if c.pickup_enabled and c is not store and _covers(c, demand)]
+def _pickup_alternatives(demand, others, origin, settings) -> list[str]:
+    """The nearest pickup stores (to the chosen store, else to the destination) that have
+    every line."""
+    ready = [c for c in others if c.pickup_enabled and _covers(c, demand)]
     ready.sort(key=lambda c: (_distance(c, origin), c.code))
     return [c.code for c in ready[: settings.alternatives]]
 
@@ -125,16 +142,36 @@ def _plan_ship(lines, demand, candidates, destination, settings) -> Plan:
     costs = {c.code: _cost(c, destination, settings) for c in useful}
     chosen, exact = _search(demand, useful, costs, settings)
     if chosen is None:
-        short = _short_lines(lines, useful)
-        summary = Explanation(
-            None,
-            "plan",
-            f"no set of up to {settings.max_splits} location(s) can serve every line",
-        )
-        return Plan(False, Method.SHIP, (), (summary, *rejected), short, exact=exact)
+        return _no_plan(lines, demand, useful, costs, rejected, exact, settings)
     fulfilments = _assign(lines, chosen, costs, destination)
     explanation = _explain(chosen, useful, costs, demand, exact) + rejected
     return Plan(True, Method.SHIP, fulfilments, tuple(explanation), exact=exact)
+
+
+def _no_plan(lines, demand, useful, costs, rejected, exact, settings) -> Plan:
+    """Nothing serves the order: say what is missing and why each candidate did not help."""
+    if not _feasible(useful, demand):
+        short = _short_lines(lines, useful)
+        summary = "the candidates together do not have every line"
+        why = "has some of the lines, but even all candidates together fall short"
+    else:
+        best = _greedy(demand, useful, costs, settings.max_splits)
+        short = _short_lines(lines, best)
+        splits = settings.max_splits
+        if exact:
+            summary = (
+                f"no set of up to {splits} location(s) can serve every line; more would be needed"
+            )
+            why = f"no set of up to {splits} location(s) with it has every line"
+        else:
+            summary = (
+                f"the heuristic found no set of up to {splits} location(s) that serves every "
+                "line (too many candidates to search every set)"
+            )
+            why = f"not in any set of up to {splits} location(s) the heuristic found"
+    notes = [Explanation(None, "plan", summary)]
+    notes += [Explanation(c.code, "rejected", why) for c in useful]
+    return Plan(False, Method.SHIP, (), (*notes, *rejected), short, exact=exact)
 
 
 def _distance(candidate: Candidate, destination: Point | None) -> float:
@@ -172,36 +209,52 @@ def _search(demand, useful, costs, settings) -> tuple[list[Candidate] | None, bo
     if not _feasible(useful, demand):
         return None, True
     n = len(useful)
+    # Which ordered SKUs each candidate has any of, as bits: a set whose bits do not add up to
+    # every SKU cannot be feasible, and telling so is far cheaper than adding up quantities.
+    skus = list(demand)
+    masks = [sum(1 << i for i, sku in enumerate(skus) if c.available.get(sku, 0)) for c in useful]
+    every = (1 << len(skus)) - 1
     for size in range(2, min(settings.max_splits, n) + 1):
         if comb(n, size) > settings.exact_budget:
             return _heuristic(demand, useful, costs, settings), False
-        feasible = [group for group in combinations(useful, size) if _feasible(group, demand)]
+        feasible = [
+            group
+            for indices in combinations(range(n), size)
+            if _union(masks, indices) == every
+            and _feasible(group := [useful[i] for i in indices], demand)
+        ]
         if feasible:
-            return list(min(feasible, key=lambda group: _rank(group, costs))), True
+            return min(feasible, key=lambda group: _rank(group, costs)), True
     return None, True
 
 
+def _union(masks: list[int], indices: tuple[int, ...]) -> int:
+    bits = 0
+    for i in indices:
+        bits |= masks[i]
+    return bits
+
+
+RESTARTS = 16  # other first picks the heuristic tries when its greedy cover runs out of splits
+
+
 def _heuristic(demand, useful, costs, settings) -> list[Candidate] | None:
-    """Greedy cover (most missing units first, then cheaper), then swap each chosen location
-    for any other that keeps the set feasible and ranks better, until nothing improves."""
-    chosen: list[Candidate] = []
-    missing = dict(demand)
-    while any(missing.values()):
-        if len(chosen) == settings.max_splits:
-            return None
-        best = min(
-            (c for c in useful if c not in chosen),
-            key=lambda c: (
-                -sum(min(c.available.get(s, 0), q) for s, q in missing.items()),
-                _rank([c], costs),
-            ),
+    """Greedy cover (most missing units first, then better rank); if that needs more than
+    ``max_splits`` locations, greedy again from each of the next best first picks. Then swap
+    a chosen location for any other that keeps the set feasible and ranks better, and drop
+    any location the set no longer needs, until nothing improves."""
+    chosen = _greedy(demand, useful, costs, settings.max_splits, complete=True)
+    if chosen is None:
+        ranked = _by_coverage(demand, useful, costs)
+        tries = (
+            _greedy(demand, useful, costs, settings.max_splits, first=c, complete=True)
+            for c in ranked[1 : RESTARTS + 1]
         )
-        if not any(best.available.get(s, 0) for s, q in missing.items() if q):
+        found = [group for group in tries if group is not None]
+        if not found:
             return None
-        chosen.append(best)
-        for sku, qty in missing.items():
-            missing[sku] = max(0, qty - best.available.get(sku, 0))
-    chosen = _drop_unneeded(chosen, demand)
+        chosen = min(found, key=lambda group: (len(group), _rank(group, costs)))
+    chosen = _drop_unneeded(chosen, demand, costs)
     improved = True
     while improved:
         improved = False
@@ -211,15 +264,55 @@ def _heuristic(demand, useful, costs, settings) -> list[Candidate] | None:
                     continue
                 trial = [*chosen[:i], other, *chosen[i + 1 :]]
                 if _feasible(trial, demand) and _rank(trial, costs) < _rank(chosen, costs):
-                    chosen, improved = trial, True
+                    chosen, improved = _drop_unneeded(trial, demand, costs), True
+                    break
+            if improved:
+                break
     return chosen
 
 
-def _drop_unneeded(chosen: list[Candidate], demand) -> list[Candidate]:
-    for c in sorted(chosen, key=lambda c: c.code, reverse=True):
-        rest = [o for o in chosen if o is not c]
-        if rest and _feasible(rest, demand):
-            chosen = rest
+def _coverage(candidate: Candidate, missing: dict[str, int]) -> int:
+    return sum(min(candidate.available.get(s, 0), q) for s, q in missing.items() if q)
+
+
+def _by_coverage(demand, useful, costs) -> list[Candidate]:
+    return sorted(useful, key=lambda c: (-_coverage(c, demand), _rank([c], costs)))
+
+
+def _greedy(demand, useful, costs, limit, *, first=None, complete=False) -> list[Candidate] | None:
+    """Up to ``limit`` locations, each the one covering most of what is still missing (then
+    the better rank), starting from ``first`` when given. With ``complete``, None unless
+    they cover everything; without, the locations picked (to tell what stays short)."""
+    chosen: list[Candidate] = []
+    missing = dict(demand)
+    while any(missing.values()) and len(chosen) < limit:
+        if first is not None and not chosen:
+            best = first
+        else:
+            best = min(
+                (c for c in useful if c not in chosen),
+                key=lambda c: (-_coverage(c, missing), _rank([c], costs)),
+                default=None,
+            )
+        if best is None or not _coverage(best, missing):
+            break
+        chosen.append(best)
+        for sku, qty in missing.items():
+            missing[sku] = max(0, qty - best.available.get(sku, 0))
+    if complete and any(missing.values()):
+        return None
+    return chosen
+
+
+def _drop_unneeded(chosen: list[Candidate], demand, costs) -> list[Candidate]:
+    """Leave out locations the rest can do without, the one whose absence ranks best first."""
+    while len(chosen) > 1:
+        rests = [
+            rest for c in chosen if _feasible(rest := [o for o in chosen if o is not c], demand)
+        ]
+        if not rests:
+            break
+        chosen = min(rests, key=lambda rest: _rank(rest, costs))
     return chosen
 
 
@@ -266,13 +359,29 @@ def _explain(chosen, useful, costs, demand, exact) -> list[Explanation]:
         if c.code in codes:
             continue
         if _covers(c, demand):  # then one shipment serves the order, so ``chosen`` is one
-            reason = f"has every line but costs {costs[c.code]}, more than {total}"
+            reason = _why_not_single(c, chosen[0], costs)
         elif len(chosen) == 1:
             reason = "cannot serve every line alone, and one shipment is enough"
+        elif not exact:
+            reason = "not in the best set the heuristic found"
         else:
-            reason = f"a set with it needs more shipments or costs more than {total}"
+            reason = (
+                f"every set of {len(chosen)} with it misses a line or costs more than {total} "
+                "(or as much, with lower priority or a later code)"
+            )
         notes.append(Explanation(c.code, "rejected", reason))
     return notes
+
+
+def _why_not_single(c: Candidate, winner: Candidate, costs) -> str:
+    cost, best = costs[c.code], costs[winner.code]
+    if cost > best:
+        return f"has every line but costs {cost}, more than {best}"
+    if c.priority < winner.priority:
+        return (
+            f"has every line at the same cost {cost}, but priority {c.priority} < {winner.priority}"
+        )
+    return f"has every line at the same cost and priority; {winner.code} comes first by code"
 
 
 def _short_lines(lines, locations: Sequence[Candidate]) -> tuple[PlannedLine, ...]:
