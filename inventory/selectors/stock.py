@@ -164,6 +164,7 @@ def available_to_promise(
     rows = (
         with_available(StockLevel.objects.filter(sku__sku__in=known, location__in=eligible))
         .filter(available_qty__gt=0)
+        .order_by()  # sorted in Python below, by distance or priority
         .values_list(
             "sku__sku",
             "available_qty",
@@ -202,6 +203,7 @@ def promisable_stock(
     rows = (
         with_available(StockLevel.objects.filter(sku__sku__in=skus, location__in=locations))
         .filter(available_qty__gt=0)
+        .order_by()
         .values_list("location__code", "sku__sku", "available_qty")
     )
     stock: dict[str, dict[str, int]] = defaultdict(dict)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,6 +18,20 @@ from inventory.models import Channel, Location
 from orders.models import Fulfilment, FulfilmentMethod, FulfilmentStatus
 from orders.routing.planner import plan_fulfilment
 from orders.routing.types import Candidate, Method, Plan, PlanLine, PlannerSettings, Point
+
+
+class _Row(NamedTuple):
+    """The columns of a location the router needs (names as on :class:`Location`)."""
+
+    pk: int
+    code: str
+    latitude: Decimal
+    longitude: Decimal
+    priority: int
+    handling_cost: Decimal
+    daily_capacity: int | None
+    pickup_enabled: bool
+    timezone: str
 
 
 def planner_settings() -> PlannerSettings:
@@ -48,18 +64,8 @@ def plan_order(
     locations = locations.exclude(code__in=exclude)
     skus = {line.sku for line in lines}
     stock = inventory.promisable_stock(skus=skus, locations=locations)
-    rows = list(
-        locations.only(
-            "code",
-            "latitude",
-            "longitude",
-            "priority",
-            "handling_cost",
-            "daily_capacity",
-            "pickup_enabled",
-            "timezone",
-        )
-    )
+    # Plain tuples, not model instances: a thousand locations cost a few milliseconds.
+    rows = [_Row(*values) for values in locations.order_by().values_list(*_Row._fields)]
     if capacity_used is None and method == Method.SHIP:
         capacity_used = ship_orders_today(
             [location for location in rows if location.daily_capacity is not None]
@@ -92,13 +98,13 @@ def plan_order(
     )
 
 
-def local_date(location: Location, now: datetime | None = None) -> date:
+def local_date(location: Location | _Row, now: datetime | None = None) -> date:
     """The date at ``location`` now (its own time zone): the day its capacity counts."""
     return (now or timezone.now()).astimezone(ZoneInfo(location.timezone)).date()
 
 
 def ship_orders_today(
-    locations: Iterable[Location], *, now: datetime | None = None
+    locations: Iterable[Location | _Row], *, now: datetime | None = None
 ) -> dict[str, int]:
     """Location code → orders it ships from today, in its own local day: orders with a ship
     fulfilment there created today (``Fulfilment.local_date``), cancelled ones left out
