@@ -5,7 +5,7 @@ Registered by ``OrdersConfig.ready()`` (Celery's autodiscovery only looks at ``t
 
 from celery import shared_task
 
-from orders.services import pickup_expiry, short_picks
+from orders.services import pickup_expiry, shortfall_repair
 
 
 @shared_task
@@ -13,7 +13,7 @@ def repair_stock_shortfall(shortfall_id: int, reservations: list[list]) -> int:
     """Repair the orders behind one inventory stock shortfall. ``reservations`` are the
     notice's ``[reservation_id, reference, units]``. Idempotent per shortfall and fulfilment,
     so a redelivered message is harmless."""
-    return short_picks.repair_shortfall(
+    return shortfall_repair.repair_shortfall(
         shortfall_id=shortfall_id,
         reservations=[(int(pk), reference, int(units)) for pk, reference, units in reservations],
     )

@@ -60,8 +60,8 @@ __all__ = [
 ]
 
 # --- Fulfilment lifecycle: pick, ready, hand-over, short picks, shortfall repair, uncollected
-# pickups (orders/services/fulfilment.py, handover.py, short_picks.py, pickup_expiry.py,
-# pickup_times.py). Kept in one block at the end of this shared file.
+# pickups (orders/services/fulfilment.py, handover.py, short_picks.py, shortfall_repair.py,
+# pickup_expiry.py, pickup_times.py). Kept in one block at the end of this shared file.
 from orders.services.fulfilment import (
     PickedLine,
     mark_ready,
@@ -71,7 +71,7 @@ from orders.services.fulfilment import (
 from orders.services.handover import InvalidPickupCode, collect, ship
 from orders.services.pickup_expiry import cancel_uncollected_pickups, expire_pickup
 from orders.services.pickup_times import pickup_hold_days, pickup_ready_by
-from orders.services.short_picks import repair_fulfilment, repair_shortfall
+from orders.services.shortfall_repair import repair_fulfilment, repair_shortfall
 
 __all__ += [
     "InvalidPickupCode",

@@ -29,12 +29,8 @@ from orders.models import (
 from orders.services.events import record_event, refresh_status
 from orders.services.notifications import notify
 from orders.services.pickup_times import local_text, pickup_hold_days, pickup_ready_by
-from orders.services.short_picks import (
-    ShortOutcome,
-    give_up_units,
-    release_missing_units,
-    repair_fulfilment,
-)
+from orders.services.short_picks import ShortOutcome, give_up_units, release_missing_units
+from orders.services.shortfall_repair import repair_fulfilment
 from orders.services.unit_changes import (
     fulfilment_lines,
     lock_fulfilment,

@@ -42,7 +42,7 @@ from orders.services.amounts import units_value
 from orders.services.events import record_event, refresh_status
 from orders.services.notifications import notify
 from orders.services.payments import capture_payment
-from orders.services.short_picks import held_units, repair_fulfilment
+from orders.services.shortfall_repair import held_units, repair_fulfilment
 from orders.services.unit_changes import (
     fulfilment_lines,
     handed_over_units,
