@@ -32,6 +32,10 @@ app.conf.beat_schedule = {
         # Daily, at night in Europe; each pickup is checked against its own deadline.
         "schedule": crontab(hour=2, minute=40),
     },
+    "orders-resend-failed-notifications": {
+        "task": "orders.tasks.resend_failed_notifications",
+        "schedule": crontab(minute="*/10"),  # mail that failed or never left the building
+    },
     "loyalty-expire-points": {
         "task": "loyalty.tasks.expire_points",
         "schedule": crontab(hour=0, minute=20),  # lots expire at midnight UTC

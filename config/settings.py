@@ -233,3 +233,18 @@ ROUTING_COST_PER_KM = Decimal(env.str("ROUTING_COST_PER_KM", default="0.05"))
 ROUTING_MAX_SPLITS = env.int("ROUTING_MAX_SPLITS", default=3)
 # Subsets of candidate locations the exact search may try before a heuristic takes over.
 ROUTING_EXACT_BUDGET = env.int("ROUTING_EXACT_BUDGET", default=20000)
+
+# --- Orders and pickups ----------------------------------------------------------------------
+ORDERS_PICK_MINUTES = env.int("ORDERS_PICK_MINUTES", default=120)
+ORDERS_PICKUP_HOLD_DAYS = env.int("ORDERS_PICKUP_HOLD_DAYS", default=7)
+# Per channel code, e.g. ORDERS_PICKUP_HOLD_DAYS_BY_CHANNEL=web=7,pos=3
+ORDERS_PICKUP_HOLD_DAYS_BY_CHANNEL = {
+    code: int(days)
+    for code, days in env.dict("ORDERS_PICKUP_HOLD_DAYS_BY_CHANNEL", default={}).items()
+}
+
+# --- Loyalty -----------------------------------------------------------------------------------
+LOYALTY_DEFAULT_PHONE_REGION = env.str("LOYALTY_DEFAULT_PHONE_REGION", default="NL")
+LOYALTY_CARD_PREFIX = env.str("LOYALTY_CARD_PREFIX", default="27")
+LOYALTY_SIGNIN_MAX_FAILURES = env.int("LOYALTY_SIGNIN_MAX_FAILURES", default=5)
+LOYALTY_SIGNIN_FAILURE_WINDOW = env.int("LOYALTY_SIGNIN_FAILURE_WINDOW", default=900)

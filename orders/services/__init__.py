@@ -30,7 +30,7 @@ from orders.services.payments import (
     refund_payment,
     void_payments,
 )
-from orders.services.pickup import new_pickup_code, ready_by
+from orders.services.pickup import new_pickup_code
 
 __all__ = [
     "MAX_LINES",
@@ -50,7 +50,6 @@ __all__ = [
     "plan",
     "points_reference",
     "points_refunded",
-    "ready_by",
     "record_event",
     "refresh_status",
     "refund_payment",

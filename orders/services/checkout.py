@@ -55,7 +55,8 @@ from orders.services.checkout_request import (
 )
 from orders.services.notifications import notify
 from orders.services.payments import authorise_payment
-from orders.services.pickup import new_pickup_code, ready_by
+from orders.services.pickup import new_pickup_code
+from orders.services.pickup_times import pickup_ready_by
 from pricing import services as pricing_services
 
 logger = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ def _commit(
             method=checked.method,
             pickup_code=new_pickup_code() if checked.method == Method.PICKUP else "",
             ready_by=(
-                ready_by(
+                pickup_ready_by(
                     now=now,
                     opening_hours=locations[f.location].opening_hours,
                     timezone_name=locations[f.location].timezone,

@@ -28,8 +28,8 @@ from orders.services import (
     OrderRequest,
     capture_payment,
     new_pickup_code,
+    pickup_ready_by,
     place_order,
-    ready_by,
     refund_payment,
     units_value,
     void_payments,
@@ -238,8 +238,8 @@ WEEKDAYS = {d: ["09:00", "18:00"] for d in ("mon", "tue", "wed", "thu", "fri", "
     [
         # Tuesday 10:00 in Amsterdam (08:00 UTC): two hours later.
         (datetime(2025, 6, 3, 8, 0, tzinfo=UTC), datetime(2025, 6, 3, 10, 0, tzinfo=UTC)),
-        # Tuesday 17:00 local: one hour today, one hour from Wednesday's opening.
-        (datetime(2025, 6, 3, 15, 0, tzinfo=UTC), datetime(2025, 6, 4, 8, 0, tzinfo=UTC)),
+        # Tuesday 17:00 local: cannot finish before 18:00, so Wednesday 09:00 + 2 h.
+        (datetime(2025, 6, 3, 15, 0, tzinfo=UTC), datetime(2025, 6, 4, 9, 0, tzinfo=UTC)),
         # Saturday evening: closed on Sunday, so Monday 11:00 local.
         (datetime(2025, 6, 7, 19, 0, tzinfo=UTC), datetime(2025, 6, 9, 9, 0, tzinfo=UTC)),
         # Before opening: 09:00 + 2 h.
@@ -247,15 +247,17 @@ WEEKDAYS = {d: ["09:00", "18:00"] for d in ("mon", "tue", "wed", "thu", "fri", "
     ],
 )
 def test_ready_by_counts_pick_time_in_opening_hours(now, expected):
-    got = ready_by(now=now, opening_hours=WEEKDAYS, timezone_name="Europe/Amsterdam", minutes=120)
+    got = pickup_ready_by(
+        now=now, opening_hours=WEEKDAYS, timezone_name="Europe/Amsterdam", minutes=120
+    )
     assert got == expected
 
 
 def test_ready_by_without_opening_hours_is_now_plus_pick_time():
     now = datetime(2025, 6, 3, 8, 0, tzinfo=UTC)
-    assert ready_by(now=now, opening_hours={}, timezone_name="UTC", minutes=30) == now + timedelta(
-        minutes=30
-    )
+    assert pickup_ready_by(
+        now=now, opening_hours={}, timezone_name="UTC", minutes=30
+    ) == now + timedelta(minutes=30)
 
 
 def test_a_pickup_order_gets_the_ready_by_of_its_store(network, settings):
