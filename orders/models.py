@@ -290,6 +290,11 @@ class FulfilmentLine(models.Model):
     def __str__(self) -> str:
         return f"{self.quantity} of line {self.order_line_id}"
 
+    @property
+    def units(self) -> int:
+        """What this fulfilment still hands over: planned, less what a short pick cancelled."""
+        return self.quantity - self.short_quantity
+
 
 class PaymentStatus(models.TextChoices):
     AUTHORISED = "authorised", "Authorised"

@@ -475,3 +475,22 @@ def test_a_shortfall_on_a_hold_that_is_not_an_orders_stays_for_a_person(
     with django_capture_on_commit_callbacks(execute=True):
         inventory_services.count_stock(sku="TEE", location="WH-NEAR", counted=0)
     assert StockShortfall.objects.get().resolved_at is None
+
+
+def test_the_ready_mail_lists_what_is_handed_over_after_a_short_pick(
+    network, storefront, staff, django_capture_on_commit_callbacks
+):
+    stock("TEE", "STORE-AMS", 2)
+    stock("MUG", "STORE-AMS", 1)
+    order = place(storefront, pickup_body("STORE-AMS", ("TEE", 2), ("MUG", 1)))
+    fid = order["fulfilments"][0]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        pick(staff, fid, TEE=1, MUG=0)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff.post(f"{FULFILMENTS}{fid}/ready/", format="json").status_code == 200
+    (ready,) = mail.outbox
+    lines = [line.strip() for line in ready.body.splitlines() if "×" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("1 × ")
+    assert lines[0].endswith("(TEE)")
