@@ -10,6 +10,14 @@ def wants_html(request: HttpRequest) -> bool:
     return request.path.startswith(HTML_PREFIXES)
 
 
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    return any(
+        "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
+    )
+
+
 class ProblemResponseMiddleware:
     """Turns error responses that did not come from our handlers (a plain Django view's 405,
     a CSRF failure, a 400 from a disallowed host) into problem+json for API callers."""
@@ -18,6 +26,13 @@ class ProblemResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            # PostgreSQL refuses NUL in text; no identifier or search term contains one.
+            return problem_response(
+                400,
+                detail="The path and query parameters may not contain NUL characters.",
+                errors=[{"attr": None, "code": "null_characters_not_allowed", "detail": "NUL"}],
+            )
         response = self.get_response(request)
         if (
             response.status_code < 400

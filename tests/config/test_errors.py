@@ -324,3 +324,18 @@ def test_asking_for_html_from_the_api_is_406_problem(anon):
     response = anon.get("/api/v1/categories/", HTTP_ACCEPT="text/html")
     body = assert_problem(response, 406, "not_acceptable")
     assert body["detail"] == "Could not satisfy the request Accept header."
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/products/?search=%00",
+        "/api/v1/products/?category=a%00b",
+        "/api/v1/locations/?near=52%00,4",
+        "/api/v1/skus/%00/",
+    ],
+)
+def test_nul_characters_in_path_or_query_are_400_not_a_database_error(anon, url):
+    response = anon.get(url)
+    body = assert_problem(response, 400, "invalid")
+    assert body["errors"][0]["code"] == "null_characters_not_allowed"
