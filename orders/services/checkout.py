@@ -41,7 +41,7 @@ from orders.models import (
     OrderLine,
     OrderNumber,
 )
-from orders.routing import Method, Plan
+from orders.routing import Method, Plan, Point
 from orders.routing.service import local_date
 from orders.services.checkout_request import (
     OrderRequest,
@@ -172,8 +172,9 @@ def _commit(
         loyalty_card_number=card_number,
         coupon_codes=list(quote.applied_coupons),
         shipping_address=address.as_json() if address else {},
-        destination_latitude=address.latitude if address else None,
-        destination_longitude=address.longitude if address else None,
+        # The coordinates routing used: the address's own, or its postal code's area.
+        destination_latitude=_coordinate(checked.destination, "latitude"),
+        destination_longitude=_coordinate(checked.destination, "longitude"),
         created_by=actor,
     )
     lines = OrderLine.objects.bulk_create(
@@ -352,3 +353,9 @@ def points_reference(order: Order) -> str:
 
 
 __all__ = ["RESERVE_ATTEMPTS", "order_number", "place_order", "points_reference"]
+
+
+def _coordinate(point: Point | None, name: str) -> Decimal | None:
+    if point is None:
+        return None
+    return Decimal(str(round(getattr(point, name), 6)))

@@ -20,6 +20,7 @@ from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty_services
 from orders.errors import InsufficientStock, NotFound, PriceChanged, ValidationFailed
 from orders.routing import Method, Plan, PlanLine, Point, plan_order
+from orders.routing.postcodes import locate
 from pricing import services as pricing_services
 from pricing.errors import CouponUnavailable
 
@@ -164,19 +165,11 @@ def check_request(request: OrderRequest, *, for_plan: bool = False) -> _Checked:
         if address is None:
             problem("fulfilment.address", "A ship order needs an address.", "required")
         else:
-            for name in ("latitude", "longitude"):
-                if getattr(address, name) is None:
-                    problem(
-                        f"fulfilment.address.{name}",
-                        "Give the address's coordinates (postal code look-up is coming).",
-                        "required",
-                    )
             if not for_plan:
                 for name in ("line1", "city", "postal_code", "country"):
                     if not getattr(address, name):
                         problem(f"fulfilment.address.{name}", "This field is required.", "required")
-            if address.latitude is not None and address.longitude is not None:
-                destination = Point(float(address.latitude), float(address.longitude))
+            destination = _destination(address, problem)
 
     price_location = found.get(request.price_location) if request.price_location else None
     if request.price_location and price_location is None:
@@ -347,3 +340,22 @@ def _alternatives(codes: Sequence[str], origin_code: str | None) -> list[dict[st
             )
         out.append({"location": code, "name": location.name, "distance_km": distance})
     return out
+
+
+def _destination(address: AddressInput, problem) -> Point | None:
+    """Where a parcel goes: the address's coordinates, else its postal code placed with the
+    offline table (:mod:`orders.routing.postcodes`)."""
+    if address.latitude is not None and address.longitude is not None:
+        return Point(float(address.latitude), float(address.longitude))
+    if address.latitude is not None or address.longitude is not None:
+        missing = "longitude" if address.longitude is None else "latitude"
+        problem(f"fulfilment.address.{missing}", "Give both coordinates, or neither.", "required")
+        return None
+    point = locate(address.postal_code or "", address.country or "NL")
+    if point is None:
+        problem(
+            "fulfilment.address.postal_code",
+            "This postal code cannot be placed; give the address's latitude and longitude.",
+            "unknown_postal_code",
+        )
+    return point
