@@ -32,6 +32,10 @@ app.conf.beat_schedule = {
         # Daily, at night in Europe; each pickup is checked against its own deadline.
         "schedule": crontab(hour=2, minute=40),
     },
+    "orders-purge-stale-carts": {
+        "task": "orders.tasks.purge_stale_carts",
+        "schedule": crontab(hour=3, minute=10),  # daily; CARTS_STALE_DAYS decides which go
+    },
     "orders-resend-failed-notifications": {
         "task": "orders.tasks.resend_failed_notifications",
         "schedule": crontab(minute="*/10"),  # mail that failed or never left the building

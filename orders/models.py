@@ -429,3 +429,174 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"
+
+
+# --- Carts and POS sales (issue 7) ---------------------------------------------------------
+
+
+class CartStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ORDERED = "ordered", "Ordered"
+    MERGED = "merged", "Merged into the customer's cart"
+
+
+class Cart(models.Model):
+    """A basket kept on the server, priced on every read by the pricing engine. Anonymous
+    (the storefront holds the id, an unguessable UUID) or a customer's: one open cart per
+    customer and channel, so the same cart shows on every device and at the till."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="carts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="carts"
+    )
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carts",
+        help_text="The chosen pickup store (or a POS cart's store): its prices and stock.",
+    )
+    coupon_codes = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CartStatus.choices, default=CartStatus.OPEN, db_index=True
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="carts"
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(db_index=True, help_text="Last touched (staleness).")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "channel"],
+                condition=Q(status="open") & Q(customer__isnull=False),
+                name="cart_one_open_per_customer_and_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CartStatus.values), name="cart_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk} ({self.status})"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField("SKU", max_length=64)
+    quantity = models.PositiveIntegerField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cart", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "sku"], name="cart_line_one_per_sku"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+
+class TenderMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CARD = "card", "Card"
+    POINTS = "points", "Loyalty points"
+    STORE_CREDIT = "store_credit", "Store credit"
+
+
+class PosSale(models.Model):
+    """What a till adds to a ``pos`` order: the store, when the sale happened (an offline
+    terminal's replay keeps it), what was tendered and the change given."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="pos_sale")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="pos_sales")
+    occurred_at = models.DateTimeField(db_index=True)
+    tendered = _money()
+    change = _money()
+    points_earned = models.PositiveIntegerField(default=0)
+    points_balance = models.IntegerField(null=True, blank=True)
+    cart = models.ForeignKey(
+        Cart, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(change__gte=0), name="pos_sale_change_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"POS sale {self.order_id} at {self.location_id}"
+
+
+class Tender(models.Model):
+    sale = models.ForeignKey(PosSale, on_delete=models.CASCADE, related_name="tenders")
+    method = models.CharField(max_length=16, choices=TenderMethod.choices)
+    amount = _money(help_text="What was handed over (cash may exceed what was due).")
+    reference = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["sale", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="tender_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(method__in=TenderMethod.values), name="tender_method_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.amount}"
+
+
+class ManagerApprovalCode(models.Model):
+    """A store manager's code that approves staff discounts above the limit. Only its hash is
+    kept; set it in the admin."""
+
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="manager_approval_codes"
+    )
+    manager = models.CharField(max_length=120, help_text="Who the code belongs to.")
+    code_hash = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["location", "manager"]
+
+    def __str__(self) -> str:
+        return f"{self.manager} at {self.location_id}"
+
+
+class PriceOverride(models.Model):
+    """A staff price override or line discount on a POS sale: who, why, and who approved."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="price_overrides")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField("SKU", max_length=64)
+    list_price = _money()
+    unit_price = _money()
+    percent = models.DecimalField(max_digits=6, decimal_places=2)
+    reason = models.CharField(max_length=300)
+    approved_by = models.CharField(max_length=120, blank=True)
+    actor = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.list_price} → {self.unit_price}"

@@ -16,3 +16,11 @@ def send_notification(notification_id: int) -> bool:
 def resend_failed_notifications() -> int:
     """Retry notifications that failed or never left (broker down at commit time)."""
     return notifications.resend_failed_notifications()
+
+
+@shared_task
+def purge_stale_carts() -> int:
+    """Carts not touched for ``CARTS_STALE_DAYS`` (beat, daily)."""
+    from orders.services.carts import purge_stale_carts as purge
+
+    return purge()

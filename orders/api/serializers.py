@@ -97,7 +97,7 @@ class OrderInSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         max_length=64,
-        help_text="Not available yet (carts): 400 with the code `not_supported`.",
+        help_text="An open cart's id: order its lines (instead of `lines`) and close it.",
     )
     fulfilment = OrderFulfilmentInSerializer()
     coupon_codes = serializers.ListField(

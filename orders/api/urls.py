@@ -11,4 +11,6 @@ urlpatterns = [
     path(f"orders/{NUMBER}/events/", views.OrderEventsView.as_view(), name="order-events"),
     path("routing/plan/", views.RoutingPlanView.as_view(), name="routing-plan"),
     path("", include("orders.api.fulfilment_urls")),  # fulfilment work (pick, ready, hand-over)
+    path("", include("orders.api.cart_urls")),  # carts
+    path("", include("orders.api.pos_urls")),  # POS sales and receipts
 ]

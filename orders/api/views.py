@@ -23,8 +23,9 @@ from config.api.roles import Principal, Role
 from inventory import selectors as inventory_selectors
 from orders import selectors, services
 from orders.api import serializers as s
-from orders.errors import CartsNotAvailable, NotFound, ValidationFailed
+from orders.errors import NotFound, ValidationFailed
 from orders.models import Order, OrderEvent, OrderStatus
+from orders.services import carts
 
 ORDER_READERS = {Role.MERCHANDISER, Role.STOREFRONT, Role.POS, Role.STORE_STAFF, Role.CUSTOMER}
 ORDER_PLACERS = {Role.STOREFRONT, Role.CUSTOMER, Role.POS}
@@ -55,12 +56,12 @@ def order_context(principal: Principal | None) -> dict[str, Any]:
 
 def scoped_request(request, data: dict[str, Any]) -> services.OrderRequest:
     """The order as the caller may place it: customers for themselves, POS at its store."""
-    if data.get("cart") is not None:
-        raise CartsNotAvailable()
-    if not data.get("lines"):
-        raise ValidationFailed.field("lines", "Send the lines to order.", "required")
     principal: Principal = request.user
     overrides: dict[str, Any] = {}
+    if data.get("cart") is not None:
+        overrides["cart_id"] = str(carts.cart_for(principal, data["cart"]).pk)
+    elif not data.get("lines"):
+        raise ValidationFailed.field("lines", "Send the lines to order.", "required")
     if principal.role == Role.CUSTOMER:
         wanted = data.get("customer")
         if wanted is not None and wanted != principal.customer_id:
@@ -123,8 +124,8 @@ class OrderListView(ProblemExtrasMixin, generics.GenericAPIView):
         "the network (ship) or at the chosen store (pickup), and reserves the stock, all or "
         "nothing. 409 `insufficient_stock` names the lines (`lines.N.quantity`); for pickup "
         "the problem adds `alternatives`, the nearest stores that have everything. 409 "
-        "`price_changed` when `expected_total` differs (the problem adds `total`). `cart` is "
-        "not available yet (400, `not_supported`).",
+        "`price_changed` when `expected_total` differs (the problem adds `total`). `cart` (an "
+        "open cart's id) orders the cart's lines instead of `lines` and closes the cart.",
         request=s.OrderInSerializer,
         responses={201: s.OrderSerializer},
     )

@@ -43,6 +43,7 @@ from orders.models import (
 )
 from orders.routing import Method, Plan, Point
 from orders.routing.service import local_date
+from orders.services.carts import close_cart, from_cart
 from orders.services.checkout_request import (
     OrderRequest,
     _Checked,
@@ -81,6 +82,7 @@ def place_order(*, request: OrderRequest, actor: str = "", now: datetime | None 
     ``insufficient_stock`` (naming the lines; for pickup with ``alternatives``).
     """
     now = now or timezone.now()
+    request = from_cart(request)
     checked = check_request(request)
     quote = price(request, checked, now=now)
     points, points_value, card_number = _points(request, checked, quote.total)
@@ -328,6 +330,8 @@ def _commit(
         )
     )
     OrderEvent.objects.bulk_create(events)
+    if request.cart_id:
+        close_cart(cart_id=request.cart_id, order=order, now=now)
     notify(order=order, kind=NotificationKind.PLACED)
     return order
 

@@ -82,6 +82,7 @@ class OrderRequest:
     payment: PaymentInput = field(default_factory=PaymentInput)
     expected_total: Decimal | None = None
     price_location: str | None = None  # a POS terminal's store: its prices and tax
+    cart_id: str | None = None  # order a cart's lines (orders.services.carts); closed on commit
 
 
 @dataclass

@@ -68,6 +68,18 @@ CARD = "2700000000003"  # a valid check digit, held by nobody: 404 for the roles
 # merchandisers; storefronts and customers follow fulfilments through their orders.
 FULFILMENT_WORKERS = expect(UNAUTHENTICATED, OK, FORBIDDEN, OK, OK, FORBIDDEN)
 
+# returns: every role returns goods and reads its own scope (404 outside, returns/selectors.py);
+# receiving is for the people at the locations and merchandisers.
+RETURN_READERS = expect(UNAUTHENTICATED, OK, OK, OK, OK, OK)
+RETURN_CREATORS = expect(UNAUTHENTICATED, OK, OK, OK, OK, OK)
+RETURN_RECEIVERS = expect(UNAUTHENTICATED, OK, FORBIDDEN, OK, OK, FORBIDDEN)
+
+# orders: carts are for the selling channels (customers their own; another's is 404); POS
+# sales and receipts are the terminal's (another store's sale is 404).
+CART_USERS = expect(UNAUTHENTICATED, FORBIDDEN, OK, OK, FORBIDDEN, OK)
+POS_ONLY = expect(UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN)
+CART = "/api/v1/carts/00000000-0000-0000-0000-000000000000"
+
 # (URL name, method): (sample path, expected status per caller)
 MATRIX: dict[tuple[str, str], tuple[str, dict[str, str | int]]] = {
     # --- inventory: catalog ---------------------------------------------------------------
@@ -144,4 +156,18 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, str | int]]] = {
     ("order-cancel", "POST"): ("/api/v1/orders/W-000000/cancel/", ORDER_CANCELLERS),
     ("order-events", "GET"): ("/api/v1/orders/W-000000/events/", ORDER_READERS),
     ("routing-plan", "POST"): ("/api/v1/routing/plan/", ROUTING_PLANNERS),
+    # --- orders: carts ---------------------------------------------------------------------
+    ("cart-list", "GET"): ("/api/v1/carts/", CART_USERS),
+    ("cart-list", "POST"): ("/api/v1/carts/", CART_USERS),
+    ("cart-detail", "GET"): (f"{CART}/", CART_USERS),
+    ("cart-detail", "PATCH"): (f"{CART}/", CART_USERS),
+    ("cart-lines", "POST"): (f"{CART}/lines/", CART_USERS),
+    ("cart-line-detail", "PATCH"): (f"{CART}/lines/TEE/", CART_USERS),
+    ("cart-line-detail", "DELETE"): (f"{CART}/lines/TEE/", CART_USERS),
+    ("cart-merge", "POST"): (f"{CART}/merge/", CART_USERS),
+    # --- returns (another caller's return is 404; see returns/selectors.py) ---------------
+    ("return-list", "GET"): ("/api/v1/returns/", RETURN_READERS),
+    ("return-list", "POST"): ("/api/v1/returns/", RETURN_CREATORS),
+    ("return-detail", "GET"): ("/api/v1/returns/R-000000/", RETURN_READERS),
+    ("return-receive", "POST"): ("/api/v1/returns/R-000000/receive/", RETURN_RECEIVERS),
 }

@@ -487,7 +487,6 @@ def test_a_customer_may_not_spend_another_customers_points(me, other_customer, n
         (lambda b: b.update(channel="nope"), "channel", "unknown_channel"),
         (lambda b: b.pop("email"), "email", "required"),
         (lambda b: b.update(email="not-an-email"), "email", "invalid"),
-        (lambda b: b.update(cart="42"), "cart", "not_supported"),
         (lambda b: b.update(payment={"method": "Card!"}), "payment.method", "invalid"),
         (
             lambda b: b.update(loyalty={"card_number": "123", "redeem_points": 100}),
