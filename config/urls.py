@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("loyalty.api.urls")),
     path("", include("pricing.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("returns.api.urls")),
 ]
 
 urlpatterns = [

@@ -20,6 +20,7 @@ from inventory.services.reservations import (
     release_expired_reservations,
     reserve,
 )
+from inventory.services.returns import receive_return
 from inventory.services.shortfalls import resolve_shortfalls
 from inventory.services.stock import (
     Entry,
@@ -46,6 +47,7 @@ __all__ = [
     "create_location",
     "create_product",
     "dispatch_transfer",
+    "receive_return",
     "receive_stock",
     "receive_stock_batch",
     "receive_transfer",

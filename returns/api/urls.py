@@ -1,0 +1,11 @@
+from django.urls import path
+
+from returns.api import views
+
+NUMBER = "<str:number>"
+
+urlpatterns = [
+    path("returns/", views.ReturnListView.as_view(), name="return-list"),
+    path(f"returns/{NUMBER}/", views.ReturnDetailView.as_view(), name="return-detail"),
+    path(f"returns/{NUMBER}/receive/", views.ReturnReceiveView.as_view(), name="return-receive"),
+]

@@ -1,0 +1,17 @@
+"""The returns app's writes: one function per use case, one transaction each."""
+
+from returns.services.refunds import credit_store_credit
+from returns.services.returns import (
+    ReceivedLineInput,
+    ReturnLineInput,
+    create_return,
+    receive_return,
+)
+
+__all__ = [
+    "ReceivedLineInput",
+    "ReturnLineInput",
+    "create_return",
+    "credit_store_credit",
+    "receive_return",
+]

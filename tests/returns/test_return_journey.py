@@ -1,0 +1,144 @@
+"""Buy anywhere, return anywhere: a web order returned at a store, online returns received
+at a warehouse, refunds to the tender, store credit and points, and scoping."""
+
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import MovementKind, StockMovement
+from loyalty.models import LoyaltyAccount
+from orders.models import Order, OrderStatus, Payment
+from returns.models import Return, StoreCreditAccount
+from tests.orders.conftest import fund, level, ship_body, stock
+from tests.returns.conftest import RETURNS, hand_over, place, return_body
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_web_order_returned_at_a_store(network, me, customer, staff, till):
+    fund(customer, 1000)
+    stock("TEE", "WH-NEAR", 5)
+    stock("MUG", "WH-NEAR", 5)
+    order = place(
+        me,
+        ship_body(
+            ("TEE", 2),
+            ("MUG", 1),
+            email=customer.email,
+            loyalty={"card_number": customer.account.card_number, "redeem_points": 1000},
+        ),
+    )
+    hand_over(staff, order)
+    account = LoyaltyAccount.objects.get(customer=customer)
+    earned = account.points  # 1000 redeemed, then earned on the hand-over
+    assert earned > 0
+    payment = Payment.objects.get(order__number=order["number"])
+    paid = payment.captured_amount
+    assert paid == Decimal(order["total"]) - Decimal("10.00")
+
+    response = till.post(RETURNS, return_body(order, (0, 2), (1, 1)), format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "refunded"
+    assert body["received_location"] == "STORE-UTR"
+    # Everything came back: the money paid, to the card; the points paid, as points.
+    assert Decimal(body["refund_total"]) == paid
+    assert body["points_refunded"] == 1000
+    assert body["points_reversed"] == earned
+    payment.refresh_from_db()
+    assert payment.refunded_amount == paid
+    assert LoyaltyAccount.objects.get(customer=customer).points == 1000
+    assert Order.objects.get(number=order["number"]).status == OrderStatus.RETURNED
+    # The goods are on the shelf at the store that took them, not where they came from.
+    assert level("TEE", "STORE-UTR").on_hand == 2
+    assert level("MUG", "STORE-UTR").on_hand == 1
+    assert level("TEE", "WH-NEAR").on_hand == 3
+    assert StockMovement.objects.filter(kind=MovementKind.RETURN, quantity=2).count() == 1
+
+
+def test_partial_returns_add_up_to_the_cent(network, storefront, staff, till):
+    stock("TEE", "WH-NEAR", 3)
+    order = place(storefront, ship_body(("TEE", 3), coupon_codes=[]))
+    hand_over(staff, order)
+    total = Decimal(order["lines"][0]["total"])
+    refunds = []
+    for _ in range(3):
+        response = till.post(RETURNS, return_body(order, (0, 1)), format="json")
+        assert response.status_code == 201, response.json()
+        refunds.append(Decimal(response.json()["refund_total"]))
+    assert sum(refunds) == total
+    response = till.post(RETURNS, return_body(order, (0, 1)), format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_returnable"
+    assert response.json()["errors"][0]["code"] == "more_than_left"
+
+
+def test_an_online_return_waits_then_is_received_at_a_warehouse(network, me, customer, staff):
+    stock("TEE", "WH-NEAR", 2)
+    order = place(me, ship_body(("TEE", 2), email=customer.email))
+    hand_over(staff, order)
+    response = me.post(
+        RETURNS,
+        return_body(order, (0, 2), location=None, refund_method="store_credit"),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "requested"
+    assert Decimal(body["refund_total"]) == Decimal(order["total"])  # the estimate
+    # Requested units are spoken for: a second request for them is refused.
+    again = me.post(RETURNS, return_body(order, (0, 1), location=None), format="json")
+    assert again.status_code == 409
+
+    number = body["number"]
+    received = staff.post(
+        f"{RETURNS}{number}/receive/",
+        {
+            "location": "WH-FAR",
+            "lines": [
+                {"order_line": order["lines"][0]["id"], "quantity": 2, "condition": "damaged"}
+            ],
+        },
+        format="json",
+    )
+    assert received.status_code == 200, received.json()
+    assert received.json()["status"] == "refunded"
+    # Damaged: in the ledger as returned and damaged, never sellable.
+    assert level("TEE", "WH-FAR").on_hand == 0
+    kinds = list(
+        StockMovement.objects.filter(location__code="WH-FAR").values_list("kind", "quantity")
+    )
+    assert (MovementKind.RETURN, 2) in kinds
+    assert (MovementKind.DAMAGE, -2) in kinds
+    credit = StoreCreditAccount.objects.get(email=customer.email.lower())
+    assert credit.balance == Decimal(order["total"])
+    assert Payment.objects.get(order__number=order["number"]).refunded_amount == 0
+    twice = staff.post(f"{RETURNS}{number}/receive/", {"location": "WH-FAR"}, format="json")
+    assert twice.status_code == 409
+
+
+def test_scoping_other_customers_returns_are_404(network, me, them, customer, staff):
+    stock("TEE", "WH-NEAR", 1)
+    order = place(me, ship_body(("TEE", 1), email=customer.email))
+    hand_over(staff, order)
+    # Another customer cannot return my order, nor see my return.
+    assert (
+        them.post(RETURNS, return_body(order, (0, 1), location=None), format="json").status_code
+        == 404
+    )
+    number = me.post(RETURNS, return_body(order, (0, 1), location=None), format="json").json()[
+        "number"
+    ]
+    assert them.get(f"{RETURNS}{number}/").status_code == 404
+    assert me.get(f"{RETURNS}{number}/").status_code == 200
+    assert them.get(RETURNS).json()["count"] == 0
+    assert me.get(RETURNS).json()["count"] == 1
+
+
+def test_a_pos_terminal_takes_returns_only_at_its_store(network, storefront, staff, till):
+    stock("TEE", "WH-NEAR", 1)
+    order = place(storefront, ship_body(("TEE", 1)))
+    hand_over(staff, order)
+    response = till.post(RETURNS, return_body(order, (0, 1), location="STORE-AMS"), format="json")
+    assert response.status_code == 404
+    assert not Return.objects.exists()
