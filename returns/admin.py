@@ -1,0 +1,178 @@
+"""What merchandisers see: the return policy (windows, final sale, reasons, restocking),
+returns read-only with their lines and refunds inline, store credit, and the return-rate
+report (table and chart) by SKU, category, reason, channel or location for a date range."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from returns.models import (
+    FinalSale,
+    Refund,
+    Return,
+    ReturnLine,
+    ReturnPolicy,
+    ReturnReason,
+    ReturnWindow,
+    StoreCreditAccount,
+    StoreCreditEntry,
+)
+from returns.reports import DIMENSIONS, return_rates
+
+
+@admin.register(ReturnPolicy)
+class ReturnPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "default_window_days", "restock_resellable", "restock_damaged"]
+
+    def has_add_permission(self, request):
+        return not ReturnPolicy.objects.exists() and super().has_add_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1  # one policy
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ReturnWindow)
+class ReturnWindowAdmin(admin.ModelAdmin):
+    list_display = ["channel", "category", "days"]
+    list_filter = ["channel"]
+    autocomplete_fields = []
+
+
+@admin.register(FinalSale)
+class FinalSaleAdmin(admin.ModelAdmin):
+    list_display = ["sku", "category", "note"]
+    search_fields = ["sku", "category__code"]
+
+
+@admin.register(ReturnReason)
+class ReturnReasonAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "active"]
+    list_filter = ["active"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = [
+        "sku",
+        "quantity",
+        "reason",
+        "condition",
+        "restocked",
+        "refund_amount",
+        "points_value",
+    ]
+    readonly_fields = fields
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ["kind", "amount", "points", "reference", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Return)
+class ReturnAdmin(admin.ModelAdmin):
+    """Returns are written by the services (stock, money and points move with them):
+    read-only here."""
+
+    list_display = [
+        "number",
+        "order",
+        "status",
+        "return_location",
+        "received_location",
+        "refund_total",
+        "refund_method",
+        "created_at",
+    ]
+    list_filter = ["status", "refund_method", "received_location", "created_at"]
+    search_fields = ["number", "order__number", "order__email"]
+    inlines = [ReturnLineInline, RefundInline]
+    change_list_template = "admin/returns/return/change_list.html"
+    list_select_related = ["order", "return_location", "received_location"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.report_view)
+        return [path("report/", view, name="returns_return_report"), *super().get_urls()]
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        form = ReportForm(request.GET or None)
+        rows, start, end = [], None, None
+        if form.is_valid():
+            start, end = form.range()
+            rows = return_rates(start=start, end=end, by=form.cleaned_data["by"])
+        peak = max((row["rate"] or 0 for row in rows), default=0) or 1
+        chart = [
+            {**row, "width": round(float((row["rate"] or 0) * 380 / peak), 1), "y": 24 * i}
+            for i, row in enumerate(rows[:30])
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Return rates",
+            "form": form,
+            "rows": rows,
+            "chart": chart,
+            "chart_height": 24 * len(chart),
+        }
+        return TemplateResponse(request, "admin/returns/return/report.html", context)
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
+    by = forms.ChoiceField(choices=[(d, d.title()) for d in DIMENSIONS])
+
+    def range(self) -> tuple[dt.datetime, dt.datetime]:
+        tz = timezone.get_current_timezone()
+        start = dt.datetime.combine(self.cleaned_data["start"], dt.time.min, tzinfo=tz)
+        end = dt.datetime.combine(self.cleaned_data["end"], dt.time.min, tzinfo=tz)
+        return start, end + dt.timedelta(days=1)
+
+
+class StoreCreditEntryInline(ReadOnlyInline):
+    model = StoreCreditEntry
+    fields = ["amount", "reference", "ret", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(StoreCreditAccount)
+class StoreCreditAccountAdmin(admin.ModelAdmin):
+    list_display = ["email", "customer", "balance", "currency"]
+    search_fields = ["email"]
+    readonly_fields = ["email", "customer", "balance", "currency"]
+    inlines = [StoreCreditEntryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
