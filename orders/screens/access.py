@@ -13,6 +13,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.utils import timezone
 
 from config.api.errors import NotFound
 from config.api.models import ApiClient
@@ -53,7 +54,7 @@ class StoreContext:
 def store_page(view):
     """Signed-in store staff working at the ``code`` of the URL; anything else is 404
     (anonymous: the sign-in page). The view gets ``request.store`` (:class:`StoreContext`)
-    whose principal sees this one store only."""
+    whose principal sees this one store only, and renders in the store's time zone."""
 
     @wraps(view)
     def wrapped(request, code: str, *args, **kwargs):
@@ -76,6 +77,10 @@ def store_page(view):
                 user_id=request.user.pk,
             ),
         )
-        return view(request, *args, **kwargs)
+        timezone.activate(location.timezone)  # times on the page are the store's own
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            timezone.deactivate()
 
     return wrapped
