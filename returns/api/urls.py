@@ -8,4 +8,5 @@ urlpatterns = [
     path("returns/", views.ReturnListView.as_view(), name="return-list"),
     path(f"returns/{NUMBER}/", views.ReturnDetailView.as_view(), name="return-detail"),
     path(f"returns/{NUMBER}/receive/", views.ReturnReceiveView.as_view(), name="return-receive"),
+    path(f"returns/{NUMBER}/slip/", views.ReturnSlipView.as_view(), name="return-slip"),
 ]

@@ -9,14 +9,16 @@ at their locations. Merchandisers may create returns too (``requested``, as onli
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.permissions import principal_of
 from config.api.roles import Principal, Role
-from returns import selectors, services
+from returns import selectors, services, slips
 from returns.api import serializers as s
 from returns.errors import NotFound, ValidationFailed
 from returns.models import Return, ReturnStatus
@@ -157,3 +159,19 @@ class ReturnReceiveView(APIView):
             allowed_locations=allowed,
         )
         return Response(s.ReturnSerializer(_reread(number)).data)
+
+
+class ReturnSlipView(APIView):
+    read_roles = READERS
+
+    @extend_schema(
+        summary="The printable return slip (HTML) with the return number as a QR code",
+        description="For an online return: print it, put it in the parcel or show it at a "
+        "store. The QR code holds the return number; scanning it at a store or warehouse "
+        "opens the return to receive.",
+        parameters=[NUMBER],
+        responses={(200, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="The slip.")},
+    )
+    def get(self, request, number: str):
+        ret = selectors.return_by_number(number, principal=principal_of(request))
+        return HttpResponse(slips.slip_html(ret), content_type="text/html; charset=utf-8")

@@ -170,4 +170,5 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, str | int]]] = {
     ("return-list", "POST"): ("/api/v1/returns/", RETURN_CREATORS),
     ("return-detail", "GET"): ("/api/v1/returns/R-000000/", RETURN_READERS),
     ("return-receive", "POST"): ("/api/v1/returns/R-000000/receive/", RETURN_RECEIVERS),
+    ("return-slip", "GET"): ("/api/v1/returns/R-000000/slip/", RETURN_READERS),
 }

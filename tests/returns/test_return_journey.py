@@ -142,3 +142,35 @@ def test_a_pos_terminal_takes_returns_only_at_its_store(network, storefront, sta
     response = till.post(RETURNS, return_body(order, (0, 1), location="STORE-AMS"), format="json")
     assert response.status_code == 404
     assert not Return.objects.exists()
+
+
+def test_the_slip_shows_the_number_as_a_qr_code_and_scanning_opens_it(
+    network, me, customer, staff, api_for
+):
+    stock("TEE", "WH-NEAR", 1)
+    order = place(me, ship_body(("TEE", 1), email=customer.email))
+    hand_over(staff, order)
+    number = me.post(
+        RETURNS, return_body(order, (0, 1), location="STORE-AMS"), format="json"
+    ).json()["number"]
+    slip = me.get(f"{RETURNS}{number}/slip/")
+    assert slip.status_code == 200
+    assert slip["Content-Type"].startswith("text/html")
+    html = slip.content.decode()
+    assert "<svg" in html
+    assert number in html
+    # A warehouse that was not named scans the code (the number) and opens it to receive.
+    scanner = api_for("store_staff", locations=["WH-FAR"], name="wh-far")
+    assert scanner.get(f"{RETURNS}{number}/").json()["status"] == "requested"
+    assert (
+        scanner.post(
+            f"{RETURNS}{number}/receive/", {"location": "WH-FAR"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert (
+        api_for("store_staff", locations=["STORE-UTR"], name="utr")
+        .get(f"{RETURNS}{number}/")
+        .status_code
+        == 404
+    )  # received elsewhere: no longer theirs to open
