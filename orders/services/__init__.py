@@ -87,3 +87,35 @@ __all__ += [
     "ship",
     "start_picking",
 ]
+
+# --- Carts, POS sales and receipts (orders/services/carts.py, pos.py, receipts.py). Kept in
+# one block at the end of this shared file.
+from orders.services.carts import (  # noqa: E402
+    add_line,
+    merge_cart,
+    open_cart,
+    price_cart,
+    purge_stale_carts,
+    remove_line,
+    set_line_quantity,
+    update_cart,
+)
+from orders.services.pos import SaleLine, SaleRequest, TenderInput, sell  # noqa: E402
+from orders.services.receipts import email_receipt, receipt_data  # noqa: E402
+
+__all__ += [
+    "SaleLine",
+    "SaleRequest",
+    "TenderInput",
+    "add_line",
+    "email_receipt",
+    "merge_cart",
+    "open_cart",
+    "price_cart",
+    "purge_stale_carts",
+    "receipt_data",
+    "remove_line",
+    "sell",
+    "set_line_quantity",
+    "update_cart",
+]

@@ -165,6 +165,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, str | int]]] = {
     ("cart-line-detail", "PATCH"): (f"{CART}/lines/TEE/", CART_USERS),
     ("cart-line-detail", "DELETE"): (f"{CART}/lines/TEE/", CART_USERS),
     ("cart-merge", "POST"): (f"{CART}/merge/", CART_USERS),
+    # --- orders: POS sales and receipts ------------------------------------------------------
+    ("pos-sale-list", "POST"): ("/api/v1/pos/sales/", POS_ONLY),
+    ("pos-sale-receipt", "GET"): ("/api/v1/pos/sales/P-000000/receipt/", POS_ONLY),
+    ("pos-sale-receipt-print", "GET"): ("/api/v1/pos/sales/P-000000/receipt/print/", POS_ONLY),
+    ("pos-sale-receipt-email", "POST"): ("/api/v1/pos/sales/P-000000/receipt/email/", POS_ONLY),
     # --- returns (another caller's return is 404; see returns/selectors.py) ---------------
     ("return-list", "GET"): ("/api/v1/returns/", RETURN_READERS),
     ("return-list", "POST"): ("/api/v1/returns/", RETURN_CREATORS),

@@ -1,0 +1,717 @@
+"""POS sales (API.md, "POS"): a basket sold over a store's counter, in one transaction.
+
+The sale is an order of channel ``pos`` handed over at once: its lines priced by the same
+engine as quotes, carts and web orders (the store's prices and tax, the customer's member
+prices, coupons), one ``collected`` fulfilment at the store, a captured payment per money
+tender, a :class:`~orders.models.PosSale` with the tenders and the change. The stock leaves
+the store at once and is never refused (:func:`inventory.services.store_sales.sell_at_store`
+books a ``discrepancy`` for what the ledger did not know of, and a sale that eats units held
+for a pickup order shorts that order, which the orders app repairs through the short-pick
+path). Points are redeemed and earned in the same transaction.
+
+An offline terminal replays its queue with ``occurred_at``: the order, the ledger and the
+points keep that time, and prices are those of that moment. Exactly-once is the API's
+``Idempotency-Key``.
+
+Staff discounts: a line may carry a manual ``unit_price`` or a ``discount_percent`` with a
+``reason``; above ``POS_OVERRIDE_APPROVAL_PERCENT`` (default 20) it needs a manager's
+approval code for the store (:class:`~orders.models.ManagerApprovalCode`). Every override is
+a :class:`~orders.models.PriceOverride` row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.db import transaction
+from django.utils import timezone
+
+from config.api.errors import DomainError
+from config.money import ZERO, allocate, to_cents
+from inventory import selectors as inventory_selectors
+from inventory.models import Channel, Location
+from inventory.services.stock import Entry
+from inventory.services.store_sales import SoldLine, sell_at_store
+from loyalty import selectors as loyalty_selectors
+from loyalty import services as loyalty_services
+from orders.errors import NotFound, ValidationFailed
+from orders.models import (
+    EventKind,
+    Fulfilment,
+    FulfilmentLine,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    ManagerApprovalCode,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    PaymentStatus,
+    PosSale,
+    PriceOverride,
+    Tender,
+    TenderMethod,
+)
+from orders.routing.service import local_date
+from orders.services.carts import close_cart, lines_for_order
+from orders.services.checkout import order_number, points_reference
+from orders.services.checkout_request import _reattr
+from orders.services.events import refresh_status
+from pricing import services as pricing_services
+from pricing.engine import price_cart
+from pricing.errors import CouponUnavailable
+
+logger = logging.getLogger(__name__)
+
+POS_CHANNEL = "pos"
+MAX_LINES = pricing_services.MAX_LINES
+MAX_QUANTITY = 100_000
+HUNDRED = Decimal("100")
+
+
+def approval_percent() -> Decimal:
+    return Decimal(str(getattr(settings, "POS_OVERRIDE_APPROVAL_PERCENT", 20)))
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    quantity: int
+    sku: str | None = None
+    barcode: str | None = None
+    unit_price: Decimal | None = None  # a manual price (staff override)
+    discount_percent: Decimal | None = None  # a manual line discount
+    reason: str = ""
+    approval_code: str = ""
+
+
+@dataclass(frozen=True)
+class TenderInput:
+    method: str
+    amount: Decimal
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class SaleRequest:
+    store: str
+    lines: Sequence[SaleLine] = ()
+    tenders: Sequence[TenderInput] = ()
+    customer_id: int | None = None
+    card_number: str | None = None
+    coupon_codes: Sequence[str] = ()
+    redeem_points: int = 0
+    occurred_at: datetime | None = None
+    cart_id: str | None = None
+
+
+@dataclass
+class _Override:
+    index: int
+    sku: str
+    list_price: Decimal
+    unit_price: Decimal
+    percent: Decimal
+    reason: str
+    approved_by: str
+
+
+class _Problems:
+    def __init__(self):
+        self.errors: list[dict[str, str]] = []
+
+    def add(self, attr: str, detail: str, code: str = "invalid") -> None:
+        self.errors.append({"attr": attr, "code": code, "detail": detail})
+
+    def raise_any(self) -> None:
+        if self.errors:
+            first = self.errors[0]
+            more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+            raise ValidationFailed(f"{first['attr']}: {first['detail']}{more}", errors=self.errors)
+
+
+# --- The sale ------------------------------------------------------------------------------
+
+
+def sell(*, request: SaleRequest, actor: str = "", now: datetime | None = None) -> Order:
+    """Record a POS sale: the whole of it or nothing.
+
+    Atomic: the order (status ``completed``), its lines, the collected fulfilment, payments,
+    tenders, overrides, coupon use, points redeemed and earned and the stock taken commit
+    together. Never refused for lack of recorded stock. Not idempotent by itself (the API's
+    ``Idempotency-Key`` is).
+
+    Errors (nothing written): 400 for no lines, a bad quantity, an unknown SKU or barcode,
+    an unknown customer or card, tenders that do not cover the total exactly (cash may
+    overpay: the change is computed), an override without a reason or above the limit
+    without a valid approval code; 409 ``coupon_unavailable``, ``insufficient_points``,
+    ``invalid_state`` (a cart ordered meanwhile).
+    """
+    now = now or timezone.now()
+    occurred_at = request.occurred_at or now
+    store = _store(request.store)
+    channel = Channel.objects.get(code=POS_CHANNEL)
+    cart = None
+    if request.cart_id:
+        if request.lines:
+            raise ValidationFailed.field("cart", "Send either lines or a cart, not both.")
+        cart, cart_lines = lines_for_order(request.cart_id)
+        lines = [SaleLine(quantity=q, sku=sku) for sku, q in cart_lines]
+        coupon_codes = list(request.coupon_codes or cart.coupon_codes)
+    else:
+        lines = list(request.lines)
+        coupon_codes = list(request.coupon_codes)
+    skus = _resolve_lines(lines)
+    customer_id, card_number, email = _customer(request, cart_customer=cart and cart.customer_id)
+
+    snapshot = pricing_services.build_snapshot(
+        channel=channel,
+        lines=[
+            pricing_services.CartItem(sku, line.quantity)
+            for sku, line in zip(skus, lines, strict=True)
+        ],
+        location=store,
+        customer_id=customer_id,
+        coupon_codes=coupon_codes,
+        now=occurred_at,
+    )
+    overrides = _overrides(lines, skus, snapshot, store)
+    if overrides:
+        priced_lines = list(snapshot.lines)
+        for o in overrides:
+            priced_lines[o.index] = replace(priced_lines[o.index], unit_price=o.unit_price)
+        snapshot = replace(snapshot, lines=tuple(priced_lines))
+    quote = price_cart(snapshot)
+    if quote.rejected_coupons:
+        errors = [
+            {
+                "attr": f"coupon_codes.{coupon_codes.index(r.code) if r.code in coupon_codes else 0}",
+                "code": str(r.reason),
+                "detail": f"Coupon {r.code} does not apply: {str(r.reason).replace('_', ' ')}.",
+            }
+            for r in quote.rejected_coupons
+        ]
+        raise CouponUnavailable(errors[0]["detail"], errors=errors)
+
+    points, points_value = _points(request, card_number, quote.total)
+    tenders, change = _tenders(request.tenders, due=quote.total - points_value, points=points_value)
+    order = _commit(
+        channel=channel,
+        store=store,
+        quote=quote,
+        skus=skus,
+        customer_id=customer_id,
+        card_number=card_number,
+        email=email,
+        points=points,
+        points_value=points_value,
+        tenders=tenders,
+        change=change,
+        overrides=overrides,
+        cart_id=cart.pk if cart else None,
+        actor=actor,
+        occurred_at=occurred_at,
+    )
+    logger.info("POS sale %s at %s: %s %s", order.number, store.code, order.total, order.currency)
+    return order
+
+
+def _store(code: str) -> Location:
+    location = inventory_selectors.locations(codes=frozenset({code})).first()
+    if location is None or location.type != Location.Type.STORE:
+        raise ValidationFailed.field("store", f"{code!r} is not a store.", "unknown_location")
+    return location
+
+
+def _resolve_lines(lines: list[SaleLine]) -> list[str]:
+    """The SKU of each line (by SKU or barcode); 400 naming every bad line."""
+    problems = _Problems()
+    if not lines:
+        problems.add("lines", "At least one line.", "required")
+    elif len(lines) > MAX_LINES:
+        problems.add("lines", f"At most {MAX_LINES} lines.", "max_length")
+    problems.raise_any()
+    barcodes = {line.barcode for line in lines if line.barcode}
+    by_barcode = dict(
+        inventory_selectors.skus()
+        .filter(barcode__in=barcodes, active=True)
+        .values_list("barcode", "sku")
+    )
+    skus: list[str] = []
+    seen: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        quantity = line.quantity
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            problems.add(
+                f"lines.{index}.quantity", "Must be a whole number of at least 1.", "min_value"
+            )
+        elif quantity > MAX_QUANTITY:
+            problems.add(f"lines.{index}.quantity", f"At most {MAX_QUANTITY}.", "max_value")
+        if bool(line.sku) == bool(line.barcode):
+            problems.add(f"lines.{index}", "Give either sku or barcode.", "required")
+            skus.append("")
+            continue
+        sku = line.sku or by_barcode.get(line.barcode, "")
+        if not sku:
+            problems.add(
+                f"lines.{index}.barcode", f"Unknown barcode {line.barcode!r}.", "unknown_barcode"
+            )
+        elif sku in seen:
+            problems.add(
+                f"lines.{index}.sku",
+                f"SKU {sku} is on line {seen[sku]} already: add the quantities up.",
+                "duplicate",
+            )
+        seen.setdefault(sku, index)
+        skus.append(sku)
+    problems.raise_any()
+    return skus
+
+
+def _customer(request: SaleRequest, *, cart_customer: int | None) -> tuple[int | None, str, str]:
+    """(customer id, card number, email) of the sale's customer, by id or loyalty card."""
+    customer_id = request.customer_id or cart_customer
+    if request.card_number:
+        try:
+            account = loyalty_selectors.account_by_card_number(
+                request.card_number, attr="card_number"
+            )
+        except NotFound:
+            raise ValidationFailed.field(
+                "card_number", "No loyalty account with this card number.", "unknown_card"
+            ) from None
+        if customer_id is not None and account.customer_id != customer_id:
+            raise ValidationFailed.field(
+                "card_number", "This card is not the customer's.", "not_customers_card"
+            )
+        return account.customer_id, account.card_number, account.customer.email
+    if customer_id is None:
+        return None, "", ""
+    customer = loyalty_selectors.customers().filter(pk=customer_id).first()
+    if customer is None:
+        raise ValidationFailed.field("customer", f"No customer {customer_id}.", "unknown_customer")
+    return customer.pk, customer.account.card_number, customer.email
+
+
+def _overrides(lines, skus, snapshot, store: Location) -> list[_Override]:
+    """Staff price overrides and line discounts, checked: a reason, never above the list
+    price, and a valid manager approval code above the configured percentage."""
+    problems = _Problems()
+    limit = approval_percent()
+    found: list[_Override] = []
+    codes = None
+    for index, (line, priced) in enumerate(zip(lines, snapshot.lines, strict=True)):
+        if line.unit_price is None and line.discount_percent is None:
+            continue
+        attr = f"lines.{index}"
+        list_price = priced.unit_price
+        if line.unit_price is not None and line.discount_percent is not None:
+            problems.add(attr, "Give unit_price or discount_percent, not both.")
+            continue
+        if line.unit_price is not None:
+            unit_price = to_cents(Decimal(line.unit_price))
+        else:
+            percent = Decimal(line.discount_percent)
+            if not ZERO < percent <= HUNDRED:
+                problems.add(f"{attr}.discount_percent", "Above 0 and at most 100.", "invalid")
+                continue
+            unit_price = (list_price * (HUNDRED - percent) / HUNDRED).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
+        if unit_price < 0 or unit_price > list_price:
+            problems.add(
+                f"{attr}.unit_price",
+                f"A manual price is between 0.00 and the list price {list_price}.",
+                "invalid",
+            )
+            continue
+        percent = (
+            ((list_price - unit_price) * HUNDRED / list_price).quantize(Decimal("0.01"))
+            if list_price
+            else ZERO
+        )
+        if not line.reason.strip():
+            problems.add(f"{attr}.reason", "A price override needs a reason.", "required")
+            continue
+        approved_by = ""
+        if percent > limit:
+            if codes is None:
+                codes = list(
+                    ManagerApprovalCode.objects.filter(location=store, active=True).values_list(
+                        "manager", "code_hash"
+                    )
+                )
+            approved_by = next(
+                (
+                    manager
+                    for manager, code_hash in codes
+                    if line.approval_code and check_password(line.approval_code, code_hash)
+                ),
+                "",
+            )
+            if not approved_by:
+                problems.add(
+                    f"{attr}.approval_code",
+                    f"A discount of {percent}% is above {limit}%: a manager's approval code "
+                    "is needed."
+                    if not line.approval_code
+                    else "This approval code is not valid at this store.",
+                    "approval_required" if not line.approval_code else "invalid_approval_code",
+                )
+                continue
+        found.append(
+            _Override(
+                index=index,
+                sku=skus[index],
+                list_price=list_price,
+                unit_price=unit_price,
+                percent=percent,
+                reason=line.reason.strip()[:300],
+                approved_by=approved_by,
+            )
+        )
+    problems.raise_any()
+    return found
+
+
+def _points(request: SaleRequest, card_number: str, total: Decimal) -> tuple[int, Decimal]:
+    if not request.redeem_points:
+        return 0, ZERO
+    if not card_number:
+        raise ValidationFailed.field(
+            "loyalty.card_number", "Redeeming points needs the customer's card.", "required"
+        )
+    try:
+        value = loyalty_services.points_value(points=request.redeem_points)
+    except ValidationFailed as exc:
+        raise _reattr(exc, "loyalty.redeem_points") from None
+    if value > total:
+        raise ValidationFailed.field(
+            "loyalty.redeem_points",
+            f"{request.redeem_points} points are worth {value}, more than the {total} due.",
+            "exceeds_total",
+        )
+    return request.redeem_points, value
+
+
+def _tenders(
+    tenders: Sequence[TenderInput], *, due: Decimal, points: Decimal
+) -> tuple[list[TenderInput], Decimal]:
+    """The tenders (with the points as a ``points`` tender) and the change. Card, points and
+    store credit pay exactly; cash may overpay, and the excess is the change."""
+    problems = _Problems()
+    out: list[TenderInput] = []
+    given_points = ZERO
+    for index, tender in enumerate(tenders):
+        amount = Decimal(tender.amount)
+        if tender.method not in TenderMethod.values:
+            problems.add(f"tenders.{index}.method", f"One of {', '.join(TenderMethod.values)}.")
+        elif amount <= 0 or to_cents(amount) != amount:
+            problems.add(f"tenders.{index}.amount", "An amount above 0.00, in cents.", "invalid")
+        elif tender.method == TenderMethod.CARD and not tender.reference.strip():
+            problems.add(
+                f"tenders.{index}.reference",
+                "A card tender carries the terminal's reference.",
+                "required",
+            )
+        elif tender.method == TenderMethod.POINTS:
+            given_points += amount
+        else:
+            out.append(TenderInput(tender.method, amount, tender.reference.strip()[:200]))
+    problems.raise_any()
+    if given_points and given_points != points:
+        raise ValidationFailed.field(
+            "tenders",
+            f"The points tender is {given_points}; the points redeemed are worth {points}.",
+            "points_mismatch",
+        )
+    cash = sum((t.amount for t in out if t.method == TenderMethod.CASH), ZERO)
+    exact = sum((t.amount for t in out if t.method != TenderMethod.CASH), ZERO)
+    if exact > due:
+        raise ValidationFailed.field(
+            "tenders",
+            f"Card and store credit ({exact}) pay more than the {due} due; only cash gives change.",
+            "tenders_exceed_total",
+        )
+    if exact + cash < due:
+        raise ValidationFailed.field(
+            "tenders",
+            f"The tenders ({exact + cash}) do not cover the {due} due.",
+            "tenders_do_not_cover",
+        )
+    change = exact + cash - due
+    if points:
+        out.append(TenderInput(TenderMethod.POINTS, points, "loyalty points"))
+    return out, change
+
+
+@transaction.atomic
+def _commit(
+    *,
+    channel: Channel,
+    store: Location,
+    quote,
+    skus: list[str],
+    customer_id: int | None,
+    card_number: str,
+    email: str,
+    points: int,
+    points_value: Decimal,
+    tenders: list[TenderInput],
+    change: Decimal,
+    overrides: list[_Override],
+    cart_id,
+    actor: str,
+    occurred_at: datetime,
+) -> Order:
+    number = order_number(channel)
+    names = dict(inventory_selectors.skus().filter(sku__in=skus).values_list("sku", "name"))
+    order = Order.objects.create(
+        number=number,
+        channel=channel,
+        customer_id=customer_id,
+        email=email,
+        currency=quote.currency,
+        method=FulfilmentMethod.PICKUP,
+        prices_include_tax=quote.prices_include_tax,
+        subtotal=quote.subtotal,
+        discount_total=quote.discount_total,
+        tax_total=quote.tax_total,
+        total=quote.total,
+        points_redeemed=points,
+        points_value=points_value,
+        loyalty_card_number=card_number if points else "",
+        coupon_codes=list(quote.applied_coupons),
+        created_by=actor,
+    )
+    # The sale's own time, also for an offline terminal's replay (auto_now_add set "now").
+    Order.objects.filter(pk=order.pk).update(created_at=occurred_at)
+    order.created_at = occurred_at
+    shares = (
+        allocate(points_value, [line.total for line in quote.lines])
+        if points
+        else [ZERO] * len(quote.lines)
+    )
+    lines = OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            position=index,
+            sku=priced.sku,
+            name=names.get(priced.sku, priced.sku)[:200],
+            quantity=priced.quantity,
+            unit_price=priced.unit_price,
+            subtotal=priced.subtotal,
+            discount_total=priced.discount_total,
+            discounts=[
+                {"promotion": d.promotion, "name": d.name, "amount": str(d.amount)}
+                for d in priced.discounts
+            ],
+            tax_rate=priced.tax_rate,
+            tax_total=priced.tax_total,
+            total=priced.total,
+            points_value=shares[index],
+        )
+        for index, priced in enumerate(quote.lines)
+    )
+    if any(line.pk is None for line in lines):
+        lines = list(OrderLine.objects.filter(order=order).order_by("position"))
+    fulfilment = Fulfilment.objects.create(
+        order=order,
+        location=store,
+        method=FulfilmentMethod.PICKUP,
+        status=FulfilmentStatus.COLLECTED,
+        ready_at=occurred_at,
+        handed_over_at=occurred_at,
+        local_date=local_date(store, occurred_at),
+    )
+    FulfilmentLine.objects.bulk_create(
+        FulfilmentLine(
+            fulfilment=fulfilment,
+            order_line=line,
+            quantity=line.quantity,
+            picked_quantity=line.quantity,
+        )
+        for line in lines
+    )
+    sale = PosSale.objects.create(
+        order=order,
+        location=store,
+        occurred_at=occurred_at,
+        tendered=sum((t.amount for t in tenders), ZERO) + ZERO,
+        change=change,
+        cart_id=cart_id,
+    )
+    Tender.objects.bulk_create(
+        Tender(sale=sale, method=t.method, amount=t.amount, reference=t.reference) for t in tenders
+    )
+    change_left = change
+    payments = []
+    for t in tenders:
+        if t.method == TenderMethod.POINTS:
+            continue
+        amount = t.amount
+        if t.method == TenderMethod.CASH and change_left:
+            kept = min(change_left, amount)
+            amount -= kept
+            change_left -= kept
+        if amount > 0:
+            payments.append(
+                Payment(
+                    order=order,
+                    method=t.method,
+                    provider="pos",
+                    reference=t.reference,
+                    amount=amount,
+                    captured_amount=amount,
+                    status=PaymentStatus.CAPTURED,
+                )
+            )
+    Payment.objects.bulk_create(payments)
+    PriceOverride.objects.bulk_create(
+        PriceOverride(
+            order=order,
+            order_line=lines[o.index],
+            location=store,
+            sku=o.sku,
+            list_price=o.list_price,
+            unit_price=o.unit_price,
+            percent=o.percent,
+            reason=o.reason,
+            approved_by=o.approved_by,
+            actor=actor,
+            created_at=occurred_at,
+        )
+        for o in overrides
+    )
+    events = [
+        OrderEvent(
+            order=order,
+            kind=EventKind.PLACED,
+            actor=actor,
+            detail={
+                "total": str(quote.total),
+                "pos_sale": {"store": store.code, "occurred_at": occurred_at.isoformat()},
+                "tenders": [{"method": t.method, "amount": str(t.amount)} for t in tenders],
+                "change": str(change),
+                "overrides": [
+                    {"sku": o.sku, "unit_price": str(o.unit_price), "reason": o.reason}
+                    for o in overrides
+                ],
+            },
+        ),
+        *(
+            OrderEvent(
+                order=order,
+                kind=EventKind.PAYMENT_CAPTURED,
+                actor=actor,
+                detail={"method": p.method, "amount": str(p.amount), "reference": p.reference},
+            )
+            for p in payments
+        ),
+    ]
+    if quote.applied_promotions:
+        claim = pricing_services.claim_coupons(
+            codes=list(quote.applied_coupons),
+            customer_id=customer_id,
+            order_reference=number,
+            promotion_ids=[p.promotion for p in quote.applied_promotions],
+        )
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=EventKind.COUPONS_CLAIMED,
+                actor=actor,
+                detail={"coupons": list(claim.coupons), "promotions": list(claim.promotions)},
+            )
+        )
+    balance = None
+    if points:
+        try:
+            redemption = loyalty_services.redeem_points(
+                points=points,
+                reference=points_reference(order),
+                card_number=card_number,
+                occurred_at=occurred_at,
+                actor=actor,
+            )
+        except DomainError as exc:
+            raise _reattr(exc, "loyalty.redeem_points") from None
+        balance = redemption.balance
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=EventKind.POINTS_REDEEMED,
+                actor=actor,
+                detail={"points": points, "amount": str(redemption.amount), "card": card_number},
+            )
+        )
+
+    sell_at_store(
+        location=store.code,
+        lines=[SoldLine(line.sku, line.quantity) for line in lines],
+        entry=Entry(
+            reason="POS sale", reference=f"order:{number}", actor=actor, occurred_at=occurred_at
+        ),
+    )
+    events.append(
+        OrderEvent(
+            order=order,
+            kind=EventKind.COLLECTED,
+            actor=actor,
+            detail={"fulfilment": fulfilment.pk, "location": store.code, "pos_sale": True},
+        )
+    )
+    earned = _earn(order=order, fulfilment=fulfilment, lines=lines, occurred_at=occurred_at)
+    if earned is not None:
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=EventKind.POINTS_EARNED,
+                actor=actor,
+                detail={
+                    "fulfilment": fulfilment.pk,
+                    "reference": earned.reference,
+                    "card_number": earned.card_number,
+                    "net_amount": str(earned.net_amount),
+                    "points": earned.points,
+                    "bonus_points": earned.bonus_points,
+                },
+            )
+        )
+        sale.points_earned = earned.total_points
+        balance = loyalty_selectors.balance(customer_id=earned.customer_id)
+    elif balance is None and card_number:
+        balance = loyalty_selectors.balance(card_number=card_number)
+    sale.points_balance = balance
+    PosSale.objects.filter(pk=sale.pk).update(
+        points_earned=sale.points_earned, points_balance=balance
+    )
+    OrderEvent.objects.bulk_create(events)
+    if cart_id:
+        close_cart(cart_id=cart_id, order=order, now=occurred_at)
+    refresh_status(order=order, actor=actor)
+    return order
+
+
+def _earn(*, order: Order, fulfilment: Fulfilment, lines: list[OrderLine], occurred_at):
+    """Points for the goods handed over, as a collected pickup earns them (same reference
+    shape, so returns reverse them the same way)."""
+    if order.customer_id is None:
+        return None
+    categories = dict(
+        inventory_selectors.skus()
+        .filter(sku__in=[line.sku for line in lines])
+        .values_list("sku", "product__category__code")
+    )
+    return loyalty_services.earn_points(
+        reference=f"fulfilment:{fulfilment.pk}",
+        lines=[(categories.get(line.sku), line.total - line.tax_total) for line in lines],
+        customer_id=order.customer_id,
+        occurred_at=occurred_at,
+        actor=f"order:{order.number}",
+    )
