@@ -174,3 +174,29 @@ def test_the_slip_shows_the_number_as_a_qr_code_and_scanning_opens_it(
         .status_code
         == 404
     )  # received elsewhere: no longer theirs to open
+
+
+def test_a_cash_sale_is_refunded_as_cash_at_another_till(network, api_for, settings):
+    # POS payments name the provider "pos", which orders/payments does not register yet;
+    # the manual provider stands in for it (see the returns report).
+    settings.ORDERS_PAYMENT_PROVIDERS = {"pos": "orders.payments.manual.ManualProvider"}
+    stock("TEE", "STORE-AMS", 3)
+    amsterdam = api_for("pos", locations=["STORE-AMS"], name="ams")
+    sale = amsterdam.post(
+        "/api/v1/pos/sales/",
+        {
+            "lines": [{"sku": "TEE", "quantity": 2}],
+            "tenders": [{"method": "cash", "amount": "50.00"}],
+        },
+        format="json",
+    )
+    assert sale.status_code == 201, sale.json()
+    order = sale.json()
+    utrecht = api_for("pos", locations=["STORE-UTR"], name="utr")
+    response = utrecht.post(RETURNS, return_body(order, (0, 1)), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["refunded_to_tender"] == "20.00"
+    cash = Payment.objects.get(order__number=order["number"])
+    assert (cash.method, cash.refunded_amount) == ("cash", Decimal("20.00"))
+    assert level("TEE", "STORE-UTR").on_hand == 1
+    assert Order.objects.get(number=order["number"]).status == OrderStatus.PARTIALLY_RETURNED
