@@ -246,3 +246,83 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "sent_at",
     ]
     exclude = ["context"]
+
+
+# --- Carts, POS staff overrides and manager approval codes (issue 7) -----------------------
+
+from django import forms  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+
+from orders.models import Cart, CartLine, ManagerApprovalCode, PriceOverride  # noqa: E402
+
+
+@admin.register(PriceOverride)
+class PriceOverrideAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The staff discounts report: every manual price or line discount of a POS sale, with
+    its reason and the manager who approved it."""
+
+    list_display = (
+        "created_at",
+        "location",
+        "order",
+        "sku",
+        "list_price",
+        "unit_price",
+        "percent",
+        "reason",
+        "approved_by",
+        "actor",
+    )
+    list_filter = ("location", "approved_by", "created_at")
+    search_fields = ("order__number", "sku", "reason", "approved_by", "actor")
+    date_hierarchy = "created_at"
+    list_select_related = ("location", "order")
+
+
+class ManagerApprovalCodeForm(forms.ModelForm):
+    code = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The code the manager types at the till; only its hash is kept. Leave "
+        "empty to keep the current code.",
+    )
+
+    class Meta:
+        model = ManagerApprovalCode
+        fields = ("location", "manager", "active")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk and not cleaned.get("code"):
+            self.add_error("code", "A new approval code needs the code.")
+        return cleaned
+
+    def save(self, commit=True):
+        code = self.cleaned_data.get("code")
+        if code:
+            self.instance.code_hash = make_password(code)
+        return super().save(commit=commit)
+
+
+@admin.register(ManagerApprovalCode)
+class ManagerApprovalCodeAdmin(admin.ModelAdmin):
+    """Store managers' approval codes for staff discounts above
+    ``POS_OVERRIDE_APPROVAL_PERCENT``; issued and revoked here, kept hashed."""
+
+    form = ManagerApprovalCodeForm
+    list_display = ("manager", "location", "active", "created_at")
+    list_filter = ("location", "active")
+    search_fields = ("manager",)
+
+
+class CartLineInline(ReadOnlyInline):
+    model = CartLine
+    fields = ("sku", "quantity", "added_at")
+
+
+@admin.register(Cart)
+class CartAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "channel", "customer", "location", "status", "updated_at")
+    list_filter = ("status", "channel")
+    search_fields = ("id", "customer__email")
+    inlines = [CartLineInline]
