@@ -10,12 +10,14 @@ def wants_html(request: HttpRequest) -> bool:
     return request.path.startswith(HTML_PREFIXES)
 
 
-def _has_nul(request: HttpRequest) -> bool:
+def _nul_at(request: HttpRequest) -> str | None:
+    """The query parameter (or ``path``) carrying a NUL character, if any."""
     if "\x00" in request.path:
-        return True
-    return any(
-        "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
-    )
+        return "path"
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return key.replace("\x00", "")
+    return None
 
 
 class ProblemResponseMiddleware:
@@ -26,12 +28,14 @@ class ProblemResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _has_nul(request):
+        where = _nul_at(request)
+        if where is not None:
             # PostgreSQL refuses NUL in text; no identifier or search term contains one.
+            detail = "NUL characters are not allowed here."
             return problem_response(
                 400,
-                detail="The path and query parameters may not contain NUL characters.",
-                errors=[{"attr": None, "code": "null_characters_not_allowed", "detail": "NUL"}],
+                detail=f"{where}: {detail}",
+                errors=[{"attr": where, "code": "null_characters_not_allowed", "detail": detail}],
             )
         response = self.get_response(request)
         if (
