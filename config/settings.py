@@ -244,6 +244,10 @@ ORDERS_PICKUP_HOLD_DAYS_BY_CHANNEL = {
     code: int(days)
     for code, days in env.dict("ORDERS_PICKUP_HOLD_DAYS_BY_CHANNEL", default={}).items()
 }
+# Carts not touched for this many days are purged (beat, daily; purge_stale_carts command).
+CARTS_STALE_DAYS = env.int("CARTS_STALE_DAYS", default=30)
+# A POS staff discount above this percentage needs a store manager's approval code.
+POS_OVERRIDE_APPROVAL_PERCENT = env.int("POS_OVERRIDE_APPROVAL_PERCENT", default=20)
 
 # --- Loyalty -----------------------------------------------------------------------------------
 LOYALTY_DEFAULT_PHONE_REGION = env.str("LOYALTY_DEFAULT_PHONE_REGION", default="NL")
