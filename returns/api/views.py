@@ -175,3 +175,20 @@ class ReturnSlipView(APIView):
     def get(self, request, number: str):
         ret = selectors.return_by_number(number, principal=principal_of(request))
         return HttpResponse(slips.slip_html(ret), content_type="text/html; charset=utf-8")
+
+
+class ReturnSlipPdfView(APIView):
+    read_roles = READERS
+
+    @extend_schema(
+        summary="The return slip as a PDF (A4) with the return number as a QR code",
+        parameters=[NUMBER],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The slip.")
+        },
+    )
+    def get(self, request, number: str):
+        ret = selectors.return_by_number(number, principal=principal_of(request))
+        response = HttpResponse(slips.slip_pdf(ret), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{ret.number}.pdf"'
+        return response

@@ -159,6 +159,12 @@ def test_the_slip_shows_the_number_as_a_qr_code_and_scanning_opens_it(
     html = slip.content.decode()
     assert "<svg" in html
     assert number in html
+    pdf = me.get(f"{RETURNS}{number}/slip/pdf/")
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-1.4")
+    assert pdf.content.rstrip().endswith(b"%%EOF")
+    assert f"Return {number}".encode() in pdf.content
     # A warehouse that was not named scans the code (the number) and opens it to receive.
     scanner = api_for("store_staff", locations=["WH-FAR"], name="wh-far")
     assert scanner.get(f"{RETURNS}{number}/").json()["status"] == "requested"
