@@ -17,7 +17,7 @@ from orders import selectors
 from orders.api import pos_serializers as s
 from orders.api.views import ProblemExtrasMixin, order_context
 from orders.errors import ValidationFailed
-from orders.services import pos, receipts
+from orders.services import carts, pos, receipts
 
 POS_ONLY = {Role.POS}
 NUMBER = OpenApiParameter(
@@ -53,6 +53,8 @@ class PosSaleView(ProblemExtrasMixin, APIView):
         data = serializer.validated_data
         if not data.get("lines") and not data.get("cart"):
             raise ValidationFailed.field("lines", "Send the lines sold (or a cart).", "required")
+        if data.get("cart"):  # a cart bound to another store is 404 here too
+            data = {**data, "cart": str(carts.cart_for(principal, data["cart"]).pk)}
         order = pos.sell(
             request=s.sale_request(data, store=_store(principal)), actor=principal.ident
         )

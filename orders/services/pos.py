@@ -275,6 +275,10 @@ def _resolve_lines(lines: list[SaleLine]) -> list[str]:
 
 def _customer(request: SaleRequest, *, cart_customer: int | None) -> tuple[int | None, str, str]:
     """(customer id, card number, email) of the sale's customer, by id or loyalty card."""
+    if request.customer_id and cart_customer and request.customer_id != cart_customer:
+        raise ValidationFailed.field(
+            "customer", "The cart is another customer's.", "not_cart_customer"
+        )
     customer_id = request.customer_id or cart_customer
     if request.card_number:
         try:

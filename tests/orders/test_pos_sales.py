@@ -379,3 +379,23 @@ def test_a_sale_runs_a_constant_number_of_queries(till, network, customer):
     with CaptureQueriesContext(connection) as later:
         sell(till, body)
     assert len(first.captured_queries) == len(later.captured_queries)
+
+
+def test_a_terminal_sells_only_at_its_own_store(till, other_till, storefront, customer, network):
+    stock("CAP", "STORE-UTR", 3)
+    body = sell(till, sale_body(("CAP", 1), store="STORE-UTR", location="STORE-UTR"))
+    assert PosSale.objects.get(order__number=body["number"]).location.code == "STORE-AMS"
+    assert level("CAP", "STORE-UTR").on_hand == 3
+    cart = storefront.post(
+        "/api/v1/carts/",
+        {"channel": "web", "customer": customer.pk, "location": "STORE-UTR"},
+        format="json",
+    ).json()
+    storefront.post(f"/api/v1/carts/{cart['id']}/lines/", {"sku": "CAP", "quantity": 1})
+    refused = till.post(
+        SALES,
+        {"cart": cart["id"], "tenders": [{"method": "cash", "amount": "12.00"}]},
+        format="json",
+    )
+    assert refused.status_code == 404
+    assert Order.objects.count() == 1
