@@ -62,3 +62,16 @@ def test_admin_pages(admin_client, returned):
     assert b"25.0 %" in report.content
     for page in ("returnpolicy", "returnwindow", "finalsale", "returnreason", "storecreditaccount"):
         assert admin_client.get(f"/admin/returns/{page}/").status_code == 200
+
+
+def test_the_report_command_prints_the_table(returned):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    day = timezone.localdate().isoformat()
+    call_command("return_rates", "--start", day, "--end", day, "--by", "sku", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].split()[:3] == ["sku", "sold", "returned"]
+    assert lines[1].split()[:4] == ["TEE", "4", "1", "25.0"]
