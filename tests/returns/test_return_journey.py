@@ -206,3 +206,20 @@ def test_a_cash_sale_is_refunded_as_cash_at_another_till(network, api_for, setti
     assert (cash.method, cash.refunded_amount) == ("cash", Decimal("20.00"))
     assert level("TEE", "STORE-UTR").on_hand == 1
     assert Order.objects.get(number=order["number"]).status == OrderStatus.PARTIALLY_RETURNED
+
+
+def test_a_till_replaying_a_return_with_its_idempotency_key_returns_once(
+    network, storefront, staff, till
+):
+    stock("TEE", "WH-NEAR", 2)
+    order = place(storefront, ship_body(("TEE", 2)))
+    hand_over(staff, order)
+    body = return_body(order, (0, 1))
+    first = till.post(RETURNS, body, format="json", HTTP_IDEMPOTENCY_KEY="till-42")
+    again = till.post(RETURNS, body, format="json", HTTP_IDEMPOTENCY_KEY="till-42")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Return.objects.count() == 1
+    assert Payment.objects.get(order__number=order["number"]).refunded_amount == Decimal(
+        first.json()["refund_total"]
+    )
