@@ -73,6 +73,11 @@ class SaleInSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When an offline terminal made the sale."
     )
+    receipt_email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        help_text="Email the receipt here (Celery, after the sale commits).",
+    )
 
 
 def sale_request(data: dict[str, Any], *, store: str) -> SaleRequest:

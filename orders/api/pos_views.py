@@ -42,7 +42,8 @@ class PosSaleView(ProblemExtrasMixin, APIView):
         "(the gap is a `discrepancy` in the ledger). `occurred_at` keeps an offline "
         "terminal's time; replay with the same `Idempotency-Key`. A line's `unit_price` or "
         "`discount_percent` is a staff override: it needs a `reason`, and above "
-        "POS_OVERRIDE_APPROVAL_PERCENT a manager's `approval_code`.",
+        "POS_OVERRIDE_APPROVAL_PERCENT a manager's `approval_code`. `receipt_email` mails the "
+        "receipt.",
         request=s.SaleInSerializer,
         responses={201: s.SaleSerializer},
     )
@@ -58,6 +59,8 @@ class PosSaleView(ProblemExtrasMixin, APIView):
         order = pos.sell(
             request=s.sale_request(data, store=_store(principal)), actor=principal.ident
         )
+        if data.get("receipt_email"):
+            receipts.email_receipt(order=order, to=data["receipt_email"])
         order = selectors.order_by_number(order.number, principal=principal)
         context = {**order_context(principal), "receipt": receipts.receipt_data(order)}
         return Response(

@@ -399,3 +399,14 @@ def test_a_terminal_sells_only_at_its_own_store(till, other_till, storefront, cu
     )
     assert refused.status_code == 404
     assert Order.objects.count() == 1
+
+
+def test_a_receipt_is_mailed_when_the_customer_asks_at_the_sale(
+    till, network, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        body = sell(till, sale_body(("MUG", 1), receipt_email="guest@example.com"))
+    [message] = mail.outbox
+    assert message.to == ["guest@example.com"]
+    assert body["number"] in message.subject
+    assert Notification.objects.get().key == f"{body['number']}:receipt:guest@example.com"
