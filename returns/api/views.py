@@ -192,3 +192,22 @@ class ReturnSlipPdfView(APIView):
         response = HttpResponse(slips.slip_pdf(ret), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{ret.number}.pdf"'
         return response
+
+
+class ReturnCancelView(APIView):
+    write_roles = READERS
+
+    @extend_schema(
+        summary="Withdraw a requested return",
+        description="Only while it is `requested` (409 `invalid_state` after); its units can "
+        "be returned again.",
+        parameters=[NUMBER],
+        request=None,
+        responses={200: s.ReturnSerializer},
+    )
+    def post(self, request, number: str):
+        principal = principal_of(request)
+        if not selectors.returns(principal=principal).filter(number=number).exists():
+            raise NotFound(f"No return {number}.")
+        services.cancel_return(number=number, actor=principal.ident)
+        return Response(s.ReturnSerializer(_reread(number)).data)

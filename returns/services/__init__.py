@@ -4,6 +4,7 @@ from returns.services.refunds import credit_store_credit
 from returns.services.returns import (
     ReceivedLineInput,
     ReturnLineInput,
+    cancel_return,
     create_return,
     receive_return,
 )
@@ -11,6 +12,7 @@ from returns.services.returns import (
 __all__ = [
     "ReceivedLineInput",
     "ReturnLineInput",
+    "cancel_return",
     "create_return",
     "credit_store_credit",
     "receive_return",

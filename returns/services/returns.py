@@ -550,3 +550,23 @@ def _reverse_earnings(*, order, ret, lines, order_lines, before, now) -> int:
         )
         total += result.points
     return total
+
+
+def cancel_return(*, number: str, actor: str = "") -> Return:
+    """Withdraw a ``requested`` return: its units are free to return again. Nothing was
+    refunded or moved, so nothing is given back. Atomic; the order row is locked first.
+    Errors: 404 unknown return; 409 ``invalid_state`` once it is received or cancelled."""
+    order_id = Return.objects.filter(number=number).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise NotFound(f"No return {number}.")
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        ret = Return.objects.select_for_update().get(number=number)
+        if ret.status != ReturnStatus.REQUESTED:
+            raise InvalidState(f"Return {number} is {ret.status}, not requested.")
+        Return.objects.filter(pk=ret.pk).update(status=ReturnStatus.CANCELLED)
+        ret.status = ReturnStatus.CANCELLED
+        order_services.record_event(
+            order=order, kind="note", actor=actor, detail={"return": number, "status": "cancelled"}
+        )
+    return ret

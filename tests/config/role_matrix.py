@@ -176,5 +176,6 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, str | int]]] = {
     ("return-detail", "GET"): ("/api/v1/returns/R-000000/", RETURN_READERS),
     ("return-receive", "POST"): ("/api/v1/returns/R-000000/receive/", RETURN_RECEIVERS),
     ("return-slip", "GET"): ("/api/v1/returns/R-000000/slip/", RETURN_READERS),
+    ("return-cancel", "POST"): ("/api/v1/returns/R-000000/cancel/", RETURN_READERS),
     ("return-slip-pdf", "GET"): ("/api/v1/returns/R-000000/slip/pdf/", RETURN_READERS),
 }

@@ -223,3 +223,19 @@ def test_a_till_replaying_a_return_with_its_idempotency_key_returns_once(
     assert Payment.objects.get(order__number=order["number"]).refunded_amount == Decimal(
         first.json()["refund_total"]
     )
+
+
+def test_a_requested_return_withdrawn_frees_its_units(network, me, them, customer, staff):
+    stock("TEE", "WH-NEAR", 1)
+    order = place(me, ship_body(("TEE", 1), email=customer.email))
+    hand_over(staff, order)
+    number = me.post(RETURNS, return_body(order, (0, 1), location=None), format="json").json()[
+        "number"
+    ]
+    assert them.post(f"{RETURNS}{number}/cancel/").status_code == 404
+    withdrawn = me.post(f"{RETURNS}{number}/cancel/")
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "cancelled"
+    assert me.post(f"{RETURNS}{number}/cancel/").status_code == 409
+    again = me.post(RETURNS, return_body(order, (0, 1), location=None), format="json")
+    assert again.status_code == 201
