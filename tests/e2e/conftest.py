@@ -3,7 +3,9 @@ Django's live server. Never ``playwright install``: the browser is the system's.
 
 Every test here skips, with the reason, when Playwright or Chromium is missing. The live
 server needs committed data (``transactional_db``); Playwright's sync API runs an event loop
-in the test thread, so Django's async-unsafe guard is told that this is fine.
+in the test thread, so Django's async-unsafe guard is told that this is fine, for the browser
+tests only (the browser is started per test and the variable set with ``monkeypatch``: it
+must not leak into other tests or into ``check --deploy`` in a subprocess).
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ import pytest
 
 from tests.orders.conftest import customer, network, programme  # noqa: F401  (fixtures)
 from tests.orders.screens_helpers import PASSWORD, make_staff
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -42,11 +42,12 @@ def _skip_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(monkeypatch):
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from orders.models import Fulfilment, FulfilmentStatus, Order, OrderLine, OrderStatus
 from orders.screens import views
 from tests.e2e.conftest import PHONE, sign_in
-from tests.orders.screens_helpers import barcode, place_pickup
+from tests.orders.screens_helpers import PASSWORD, barcode, make_staff, place_pickup
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,3 +130,38 @@ def test_staff_of_one_store_cannot_open_another_stores_pages(new_page, storefron
         assert response.status == 404, path
     page.goto("/store/STORE-AMS/")
     expect(page.locator("#queue")).not_to_contain_text(theirs["number"])
+
+
+def tab_to(page, selector: str, *, limit: int = 25) -> None:
+    """Press Tab until the element matching ``selector`` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only_sign_in_pick_and_ready(new_page, storefront):
+    order = place_pickup(storefront, "STORE-AMS", ("CAP", 1), ("MUG", 1))
+    make_staff("kees", "STORE-AMS")
+    page = new_page()
+    page.goto("/store/")
+    page.keyboard.type("kees")  # the username field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#queue")).to_contain_text(order["number"])
+    tab_to(page, f'[data-order="{order["number"]}"] a')
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Scan or type a barcode or SKU")).to_be_focused()
+    scan(page, "CAP")
+    expect(page.locator('[data-sku="CAP"]')).to_contain_text("Done")
+    tab_to(page, '[data-sku="MUG"] button')
+    page.keyboard.press("Enter")
+    expect(page.locator('[data-sku="MUG"]')).to_contain_text("Not found")
+    tab_to(page, ".finish button")
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("ready for pickup")
+    assert (
+        Fulfilment.objects.get(pk=order["fulfilment"]).status == FulfilmentStatus.READY_FOR_PICKUP
+    )

@@ -10,7 +10,9 @@ import re
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from config.api.models import ApiClient
 from config.api.roles import Role
@@ -301,3 +303,15 @@ def test_every_form_needs_the_csrf_token(network, storefront):
     refused = client.post(f"/store/STORE-AMS/pick/{order['fulfilment']}/scan/", {"code": "TEE"})
     assert refused.status_code == 403
     assert Fulfilment.objects.get(pk=order["fulfilment"]).status == FulfilmentStatus.PENDING
+
+
+def test_the_queue_reads_a_constant_number_of_queries(network, storefront, ams):
+    place_pickup(storefront, "STORE-AMS", ("TEE", 1))
+    with CaptureQueriesContext(connection) as few:
+        ams.get("/store/STORE-AMS/", HTTP_HX_REQUEST="true")
+    for _ in range(4):
+        place_pickup(storefront, "STORE-AMS", ("TEE", 1), ("MUG", 1))
+    with CaptureQueriesContext(connection) as many:
+        page = ams.get("/store/STORE-AMS/", HTTP_HX_REQUEST="true")
+    assert text(page).count("data-order=") == 5
+    assert len(many) == len(few)
