@@ -9,7 +9,13 @@ from rest_framework import serializers
 
 from orders.api.serializers import OrderSerializer
 from orders.models import TenderMethod
-from orders.services.pos import MAX_LINES, MAX_QUANTITY, SaleLine, SaleRequest, TenderInput
+from orders.services.pos_request import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    SaleLine,
+    SaleRequest,
+    TenderInput,
+)
 
 CODE_REGEX = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
