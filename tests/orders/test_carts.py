@@ -239,3 +239,15 @@ def test_cart_get_runs_a_constant_number_of_queries(storefront, network):
     with CaptureQueriesContext(connection) as four:
         storefront.get(f"{CARTS}{cart['id']}/")
     assert len(one.captured_queries) == len(four.captured_queries)
+
+
+def test_the_beat_purges_stale_carts_daily(storefront, network):
+    from config.celery import app
+    from orders.tasks import purge_stale_carts
+
+    entry = app.conf.beat_schedule["orders-purge-stale-carts"]
+    assert entry["task"] == "orders.tasks.purge_stale_carts"
+    old = new_cart(storefront)
+    Cart.objects.filter(pk=old["id"]).update(updated_at=timezone.now() - timedelta(days=31))
+    assert purge_stale_carts.delay().get() == 1
+    assert not Cart.objects.exists()
