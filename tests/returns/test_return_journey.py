@@ -182,10 +182,7 @@ def test_the_slip_shows_the_number_as_a_qr_code_and_scanning_opens_it(
     )  # received elsewhere: no longer theirs to open
 
 
-def test_a_cash_sale_is_refunded_as_cash_at_another_till(network, api_for, settings):
-    # POS payments name the provider "pos", which orders/payments does not register yet;
-    # the manual provider stands in for it (see the returns report).
-    settings.ORDERS_PAYMENT_PROVIDERS = {"pos": "orders.payments.manual.ManualProvider"}
+def test_a_cash_sale_is_refunded_as_cash_at_another_till(network, api_for):
     stock("TEE", "STORE-AMS", 3)
     amsterdam = api_for("pos", locations=["STORE-AMS"], name="ams")
     sale = amsterdam.post(
