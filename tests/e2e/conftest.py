@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.orders.conftest import customer, network, programme  # noqa: F401  (fixtures)
 from tests.orders.screens_helpers import PASSWORD, make_staff
@@ -56,6 +57,9 @@ def browser(monkeypatch):
         )
         yield chromium
         chromium.close()
+        # The test's database work ran while Playwright's loop was up: close those
+        # connections here, in the same context, or they outlive the test database.
+        connections.close_all()
 
 
 @pytest.fixture
