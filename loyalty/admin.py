@@ -24,6 +24,8 @@ from loyalty.models import (
     LoyaltyProgram,
     ManualAdjustment,
     PointsEntry,
+    StoreCreditAccount,
+    StoreCreditEntry,
     Tier,
 )
 
@@ -309,3 +311,25 @@ class PointsEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["account__card_number", "reference"]
     list_select_related = ["account"]
     date_hierarchy = "occurred_at"
+
+
+# --- Store credit ---------------------------------------------------------------------------
+
+
+class StoreCreditEntryInline(ReadOnlyMixin, admin.TabularInline):
+    model = StoreCreditEntry
+    fields = ["amount", "reference", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(StoreCreditAccount)
+class StoreCreditAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only: store credit moves only through returns and tills (loyalty.services)."""
+
+    list_display = ["email", "customer", "balance", "currency"]
+    search_fields = ["email"]
+    list_select_related = ["customer"]
+    readonly_fields = ["email", "customer", "balance", "currency"]
+    inlines = [StoreCreditEntryInline]

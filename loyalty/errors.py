@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from config.api.errors import DomainError, InvalidState, NotFound, ValidationFailed
 
 __all__ = [
     "DomainError",
     "InsufficientPoints",
+    "InsufficientStoreCredit",
     "InvalidCardNumber",
     "InvalidCredentials",
     "InvalidState",
@@ -41,6 +44,20 @@ class InsufficientPoints(DomainError):
         detail = f"The balance is {balance} points; {wanted} were asked for."
         super().__init__(
             detail, errors=[{"attr": attr, "code": "insufficient_points", "detail": detail}]
+        )
+
+
+class InsufficientStoreCredit(DomainError):
+    status = 409
+    code = "insufficient_store_credit"
+    title = "Insufficient store credit"
+
+    def __init__(self, *, balance: Decimal, wanted: Decimal, attr: str = "amount"):
+        self.balance = balance
+        self.wanted = wanted
+        detail = f"The store credit balance is {balance}; {wanted} was asked for."
+        super().__init__(
+            detail, errors=[{"attr": attr, "code": "insufficient_store_credit", "detail": detail}]
         )
 
 

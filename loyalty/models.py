@@ -7,6 +7,9 @@ Invariants, kept by :mod:`loyalty.services` and, where SQL can say them, by cons
 - ``LoyaltyAccount.points_owed`` = Σ ``PointsEntry.owed_change``: points a return took back
   after the customer had already spent them, settled from the next points credited.
 - The ledger is append-only; a lot is expired by exactly one ledger entry.
+- ``StoreCreditAccount.balance`` = Σ ``StoreCreditEntry.amount`` of the account, never below
+  zero (a ``CheckConstraint``; spends are conditional UPDATEs); entries are append-only and
+  unique by ``reference``.
 """
 
 from __future__ import annotations
@@ -488,3 +491,49 @@ class ManualAdjustment(PointsEntry):
     class Meta:
         proxy = True
         verbose_name = "manual adjustment"
+
+
+# --- Store credit -----------------------------------------------------------------------------
+
+
+class StoreCreditAccount(models.Model):
+    """Store credit of one customer (or a guest's e-mail address), kept by
+    :mod:`loyalty.services.store_credit`. ``balance`` always equals the sum of its entries and
+    never goes below zero (a ``CheckConstraint``; spends are conditional UPDATEs)."""
+
+    email = models.EmailField(unique=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    currency = models.CharField(max_length=3)
+    balance = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="store_credit_balance_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.balance} {self.currency}"
+
+
+class StoreCreditEntry(models.Model):
+    """The store credit ledger: append-only. Credits are positive, spends negative; the
+    unique ``reference`` names what moved the money (``return:R-000001``,
+    ``pos:P-000001:store_credit``) and makes every movement happen at most once."""
+
+    account = models.ForeignKey(
+        StoreCreditAccount, on_delete=models.PROTECT, related_name="entries"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    reference = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "id"]
+        verbose_name_plural = "store credit entries"
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.reference})"

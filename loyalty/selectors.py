@@ -21,6 +21,7 @@ from loyalty.models import (
     PointsEntry,
     PointsLot,
     Redemption,
+    StoreCreditAccount,
     Tier,
 )
 
@@ -152,6 +153,20 @@ def account_for(
 def balance(*, customer_id: int | None = None, card_number: str | None = None) -> int:
     """Spendable points."""
     return account_for(customer_id=customer_id, card_number=card_number).points
+
+
+def store_credit_balance(*, email: str | None = None, customer_id: int | None = None) -> Decimal:
+    """The store credit of an e-mail address (case-insensitive) or, without one, of the
+    customer's account; 0.00 when there is none."""
+    if email:
+        found = StoreCreditAccount.objects.filter(email=email.strip().lower())
+    elif customer_id is not None:
+        found = StoreCreditAccount.objects.filter(customer_id=customer_id).order_by("pk")
+    else:
+        raise ValidationFailed.field(
+            "email", "Name the e-mail address or the customer.", "required"
+        )
+    return found.values_list("balance", flat=True).first() or Decimal("0.00")
 
 
 def points_expiring(account_id: int, *, limit: int = 12) -> list[ExpiringPoints]:

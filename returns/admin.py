@@ -1,6 +1,7 @@
 """What merchandisers see: the return policy (windows, final sale, reasons, restocking),
-returns read-only with their lines and refunds inline, store credit, and the return-rate
-report (table and chart) by SKU, category, reason, channel or location for a date range."""
+returns read-only with their lines and refunds inline, and the return-rate
+report (table and chart) by SKU, category, reason, channel or location for a date range.
+Store credit is loyalty's (loyalty.admin)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,6 @@ from returns.models import (
     ReturnPolicy,
     ReturnReason,
     ReturnWindow,
-    StoreCreditAccount,
-    StoreCreditEntry,
 )
 from returns.reports import DIMENSIONS, return_rates
 
@@ -156,23 +155,3 @@ class ReportForm(forms.Form):
         start = dt.datetime.combine(self.cleaned_data["start"], dt.time.min, tzinfo=tz)
         end = dt.datetime.combine(self.cleaned_data["end"], dt.time.min, tzinfo=tz)
         return start, end + dt.timedelta(days=1)
-
-
-class StoreCreditEntryInline(ReadOnlyInline):
-    model = StoreCreditEntry
-    fields = ["amount", "reference", "ret", "created_at"]
-    readonly_fields = fields
-
-
-@admin.register(StoreCreditAccount)
-class StoreCreditAccountAdmin(admin.ModelAdmin):
-    list_display = ["email", "customer", "balance", "currency"]
-    search_fields = ["email"]
-    readonly_fields = ["email", "customer", "balance", "currency"]
-    inlines = [StoreCreditEntryInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,5 +1,6 @@
 """Returns: the policy merchandisers keep in the admin, return authorisations with their
-lines and refunds, and store credit.
+lines and refunds. Store credit itself is loyalty's (``loyalty.models.StoreCreditAccount``);
+a refund to store credit is issued there with the reference ``return:<number>``.
 
 Lifecycle. A return created by a POS terminal or store staff at a store is received at once
 and refunded (``refunded``). One created online (customer or storefront) waits as
@@ -227,47 +228,3 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
-
-
-# --- Store credit -----------------------------------------------------------------------------
-
-
-class StoreCreditAccount(models.Model):
-    """Store credit of one customer (or a guest's e-mail address). ``balance`` always equals
-    the sum of its entries."""
-
-    email = models.EmailField(unique=True)
-    customer = models.ForeignKey(
-        "loyalty.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    currency = models.CharField(max_length=3)
-    balance = _money()
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(balance__gte=0), name="store_credit_balance_not_negative"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.email}: {self.balance} {self.currency}"
-
-
-class StoreCreditEntry(models.Model):
-    """The store credit ledger: append-only."""
-
-    account = models.ForeignKey(
-        StoreCreditAccount, on_delete=models.PROTECT, related_name="entries"
-    )
-    amount = _money()
-    reference = models.CharField(max_length=120, unique=True)
-    ret = models.ForeignKey(Return, on_delete=models.PROTECT, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["account", "id"]
-        verbose_name_plural = "store credit entries"
-
-    def __str__(self) -> str:
-        return f"{self.amount} ({self.reference})"

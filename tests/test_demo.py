@@ -38,13 +38,13 @@ from config.management.commands.demo import (
 )
 from inventory import services as inventory_services
 from inventory.models import SKU, Category, Location, Product, StockLevel, StockMovement
-from loyalty.models import Customer, LoyaltyAccount, PointsEntry
+from loyalty.models import Customer, LoyaltyAccount, PointsEntry, StoreCreditAccount
 from orders import services as orders_services
 from orders.models import Cart, Fulfilment, FulfilmentStatus, Notification, Order, OrderStatus
 from pricing import services as pricing_services
 from pricing.models import Coupon, Price, PriceList, Promotion, TaxRate
 from returns import services as returns_services
-from returns.models import Return, StoreCreditAccount
+from returns.models import Return
 from tests.conftest import DATA_MIGRATIONS
 
 pytestmark = pytest.mark.django_db

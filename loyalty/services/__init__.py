@@ -23,6 +23,11 @@ from loyalty.services.redemption import (
     refund_redemption,
 )
 from loyalty.services.reversal import ReversalResult, reverse_earning
+from loyalty.services.store_credit import (
+    issue_store_credit,
+    refund_store_credit_spend,
+    spend_store_credit,
+)
 from loyalty.services.tiers import TierChange, recompute_tier, recompute_tiers
 
 __all__ = [
@@ -36,6 +41,7 @@ __all__ = [
     "earn_points",
     "expire_points",
     "issue_customer_token",
+    "issue_store_credit",
     "normalise_email",
     "normalise_phone",
     "points_value",
@@ -43,8 +49,10 @@ __all__ = [
     "recompute_tiers",
     "redeem_points",
     "refund_redemption",
+    "refund_store_credit_spend",
     "reverse_earning",
     "set_customer_password",
     "sign_in_retry_after",
+    "spend_store_credit",
     "update_customer",
 ]

@@ -61,7 +61,16 @@ class TenderInSerializer(serializers.Serializer):
     # would collide in the schema with the other ``method`` choice sets.
     method = serializers.CharField(max_length=16, help_text=TENDER_HELP)
     amount = money()
-    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reference = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Card: the terminal's reference (required). Store credit: for a guest sale, the"
+            " e-mail address the credit belongs to; a customer's sale spends the customer's."
+        ),
+    )
 
 
 class SaleInSerializer(serializers.Serializer):

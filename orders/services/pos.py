@@ -7,7 +7,8 @@ tender, a :class:`~orders.models.PosSale` with the tenders and the change. The s
 the store at once and is never refused (:func:`inventory.services.store_sales.sell_at_store`
 books a ``discrepancy`` for what the ledger did not know of, and a sale that eats units held
 for a pickup order shorts that order, which the orders app repairs through the short-pick
-path). Points are redeemed and earned in the same transaction.
+path). Points are redeemed and earned, and store credit spent (the customer's, or for a guest
+the e-mail address in the tender's ``reference``), in the same transaction.
 
 An offline terminal replays its queue with ``occurred_at``: the order, the ledger and the
 points keep that time, and prices are those of that moment. Exactly-once is the API's
@@ -22,7 +23,7 @@ a :class:`~orders.models.PriceOverride` row.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -96,8 +97,10 @@ def sell(*, request: SaleRequest, actor: str = "", now: datetime | None = None) 
     Errors (nothing written): 400 for no lines, a bad quantity, an unknown SKU or barcode,
     an unknown customer or card, tenders that do not cover the total exactly (cash may
     overpay: the change is computed), an override without a reason or above the limit
-    without a valid approval code; 409 ``coupon_unavailable``, ``insufficient_points``,
-    ``invalid_state`` (a cart ordered meanwhile).
+    without a valid approval code, a guest's store credit tender whose ``reference`` is not
+    an e-mail address; 409 ``coupon_unavailable``, ``insufficient_points``,
+    ``insufficient_store_credit`` (attr ``tenders.N.amount``), ``invalid_state`` (a cart
+    ordered meanwhile).
     """
     now = now or timezone.now()
     occurred_at = request.occurred_at or now
@@ -147,6 +150,9 @@ def sell(*, request: SaleRequest, actor: str = "", now: datetime | None = None) 
 
     points, points_value = _points(request, card_number, quote.total)
     tenders, change = _tenders(request.tenders, due=quote.total - points_value, points=points_value)
+    credit = _store_credit(request, customer_id=customer_id, email=email)
+    if credit and not email:
+        email = credit[0].email  # a guest's: a return of the sale credits the same address
     order = _commit(
         channel=channel,
         store=store,
@@ -158,6 +164,7 @@ def sell(*, request: SaleRequest, actor: str = "", now: datetime | None = None) 
         points=points,
         points_value=points_value,
         tenders=tenders,
+        credit=credit,
         change=change,
         overrides=overrides,
         cart_id=cart.pk if cart else None,
@@ -181,6 +188,7 @@ def _commit(
     points: int,
     points_value: Decimal,
     tenders: list[TenderInput],
+    credit: list[_CreditSpend],
     change: Decimal,
     overrides: list[_Override],
     cart_id,
@@ -347,6 +355,15 @@ def _commit(
                 detail={"coupons": list(claim.coupons), "promotions": list(claim.promotions)},
             )
         )
+    for index, spend in enumerate(credit):
+        loyalty_services.spend_store_credit(
+            email=spend.email,
+            customer_id=customer_id,
+            amount=spend.amount,
+            currency=quote.currency,
+            reference=f"pos:{number}:store_credit" + (f":{index}" if index else ""),
+            attr=spend.attr,
+        )
     balance = None
     if points:
         try:
@@ -414,6 +431,33 @@ def _commit(
         close_cart(cart_id=cart_id, order=order, now=occurred_at)
     refresh_status(order=order, actor=actor)
     return order
+
+
+@dataclass(frozen=True)
+class _CreditSpend:
+    email: str
+    amount: Decimal
+    attr: str
+
+
+def _store_credit(
+    request: SaleRequest, *, customer_id: int | None, email: str
+) -> list[_CreditSpend]:
+    """Whose store credit each ``store_credit`` tender spends: the sale's customer's (by the
+    customer's e-mail, or the account linked to the customer) when the sale has a customer or
+    card, its ``reference`` is then free text; for a guest sale the tender's ``reference`` is
+    the e-mail address the credit was issued to (400 ``tenders.N.reference`` otherwise)."""
+    out = []
+    for index, tender in enumerate(request.tenders):
+        if tender.method != TenderMethod.STORE_CREDIT:
+            continue
+        owner = email
+        if customer_id is None:
+            owner = loyalty_services.normalise_email(
+                tender.reference, attr=f"tenders.{index}.reference"
+            )
+        out.append(_CreditSpend(owner, Decimal(tender.amount), f"tenders.{index}.amount"))
+    return out
 
 
 def _earn(*, order: Order, fulfilment: Fulfilment, lines: list[OrderLine], occurred_at):

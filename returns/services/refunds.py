@@ -1,25 +1,21 @@
-"""Store credit: a balance per customer (or guest e-mail) and its ledger."""
+"""Store credit for a return: the balance itself is loyalty's (:mod:`loyalty.services`)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F
+from loyalty import services as loyalty_services
+from returns.models import Return
 
-from returns.models import Return, StoreCreditAccount, StoreCreditEntry
 
-
-def credit_store_credit(*, order, ret: Return, amount: Decimal) -> StoreCreditEntry:
-    """Add ``amount`` to the store credit of the order's customer (by e-mail for a guest).
-    Runs inside the caller's transaction; idempotent on the return (one entry per return)."""
-    existing = StoreCreditEntry.objects.filter(reference=f"return:{ret.number}").first()
-    if existing is not None:
-        return existing
-    email = order.email.strip().lower()
-    account, _ = StoreCreditAccount.objects.get_or_create(
-        email=email, defaults={"customer_id": order.customer_id, "currency": order.currency}
-    )
-    StoreCreditAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
-    return StoreCreditEntry.objects.create(
-        account=account, amount=amount, reference=f"return:{ret.number}", ret=ret
+def credit_store_credit(*, order, ret: Return, amount: Decimal) -> Decimal:
+    """Add ``amount`` to the store credit of the order's customer (by e-mail for a guest) and
+    return the balance. Runs inside the caller's transaction; idempotent on the return (one
+    entry per return, reference ``return:<number>``)."""
+    return loyalty_services.issue_store_credit(
+        email=order.email,
+        customer_id=order.customer_id,
+        amount=amount,
+        currency=order.currency,
+        reference=f"return:{ret.number}",
     )

@@ -28,6 +28,7 @@ def admin_client(db):
         "earnrule",
         "bonuscampaign",
         "loyaltyprogram",
+        "storecreditaccount",
     ],
 )
 def test_every_list_and_add_page_renders(admin_client, customer, page):

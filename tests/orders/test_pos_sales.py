@@ -12,6 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from config.api.roles import Role
 from inventory.models import StockMovement, StockShortfall
+from loyalty import selectors as loyalty_selectors
+from loyalty import services as loyalty_services
+from loyalty.models import StoreCreditEntry
 from orders.models import (
     EventKind,
     Fulfilment,
@@ -156,6 +159,9 @@ def test_lines_by_barcode_and_points_earned_by_card(till, network, customer):
 
 def test_points_pay_part_and_the_rest_is_exact(till, network, customer):
     fund(customer, 1000)
+    loyalty_services.issue_store_credit(
+        email=customer.email, amount=Decimal("15.00"), currency="EUR", reference="return:R-1"
+    )
     body = sell(
         till,
         {
@@ -172,6 +178,82 @@ def test_points_pay_part_and_the_rest_is_exact(till, network, customer):
     assert body["amount_due"] == "15.00"
     assert [t["method"] for t in body["receipt"]["tenders"]] == ["store_credit", "points"]
     assert body["receipt"]["change"] == "0.00"
+    assert loyalty_selectors.store_credit_balance(customer_id=customer.pk) == Decimal("0.00")
+
+
+def test_store_credit_pays_and_the_customers_balance_goes_down_exactly(till, network, customer):
+    stock("TEE", "STORE-AMS", 5)
+    loyalty_services.issue_store_credit(
+        email=customer.email,
+        customer_id=customer.pk,
+        amount=Decimal("50.00"),
+        currency="EUR",
+        reference="return:R-000001",
+    )
+    body = sell(
+        till,
+        sale_body(
+            ("TEE", 1),
+            customer=customer.pk,
+            tenders=[
+                {"method": "store_credit", "amount": "12.50"},
+                {"method": "cash", "amount": "10.00"},
+            ],
+        ),
+    )
+    assert body["total"] == "20.00"
+    assert body["receipt"]["change"] == "2.50"
+    assert loyalty_selectors.store_credit_balance(email=customer.email) == Decimal("37.50")
+    spend = StoreCreditEntry.objects.get(reference=f"pos:{body['number']}:store_credit")
+    assert spend.amount == Decimal("-12.50")
+    assert level("TEE", "STORE-AMS").on_hand == 4
+
+
+def test_a_guest_names_the_credit_by_email_in_the_tender_reference(till, network):
+    loyalty_services.issue_store_credit(
+        email="Guest@Example.com", amount=Decimal("20.00"), currency="EUR", reference="return:R-2"
+    )
+    tender = {"method": "store_credit", "amount": "20.00", "reference": "guest@example.com"}
+    body = sell(till, sale_body(("TEE", 1), tenders=[tender]))
+    assert loyalty_selectors.store_credit_balance(email="guest@example.com") == Decimal("0.00")
+    assert Order.objects.get(number=body["number"]).email == "guest@example.com"
+    before = StockMovement.objects.count()
+    response = till.post(
+        SALES,
+        sale_body(("TEE", 1), tenders=[{**tender, "reference": "not an address"}]),
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"][0]["attr"] == "tenders.0.reference"
+    assert Order.objects.count() == 1
+    assert StockMovement.objects.count() == before
+
+
+@pytest.mark.parametrize("credit", [None, "19.99"])
+def test_short_store_credit_is_409_and_nothing_is_written(till, network, customer, credit):
+    stock("TEE", "STORE-AMS", 5)
+    if credit:
+        loyalty_services.issue_store_credit(
+            email=customer.email, amount=Decimal(credit), currency="EUR", reference="return:R-3"
+        )
+    entries = StoreCreditEntry.objects.count()
+    before = StockMovement.objects.count()
+    response = till.post(
+        SALES,
+        sale_body(
+            ("TEE", 1),
+            card_number=customer.account.card_number,
+            tenders=[{"method": "store_credit", "amount": "20.00"}],
+        ),
+        format="json",
+    )
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "insufficient_store_credit"
+    assert response.json()["errors"][0]["attr"] == "tenders.0.amount"
+    nothing_written(before)
+    assert level("TEE", "STORE-AMS").on_hand == 5
+    assert StoreCreditEntry.objects.count() == entries
+    assert loyalty_selectors.store_credit_balance(email=customer.email) == Decimal(credit or "0")
 
 
 @pytest.mark.parametrize(

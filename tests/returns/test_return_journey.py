@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import MovementKind, StockMovement
-from loyalty.models import LoyaltyAccount
+from loyalty.models import LoyaltyAccount, StoreCreditAccount
 from orders.models import Order, OrderStatus, Payment
-from returns.models import Return, StoreCreditAccount
+from returns.models import Return
 from tests.orders.conftest import fund, level, ship_body, stock
 from tests.returns.conftest import RETURNS, hand_over, place, return_body
 
@@ -203,6 +203,43 @@ def test_a_cash_sale_is_refunded_as_cash_at_another_till(network, api_for):
     assert (cash.method, cash.refunded_amount) == ("cash", Decimal("20.00"))
     assert level("TEE", "STORE-UTR").on_hand == 1
     assert Order.objects.get(number=order["number"]).status == OrderStatus.PARTIALLY_RETURNED
+
+
+def test_store_credit_from_a_return_pays_a_pos_sale_and_comes_back_when_it_is_returned(
+    network, storefront, staff, api_for, customer
+):
+    stock("TEE", "WH-NEAR", 1)
+    stock("TEE", "STORE-AMS", 1)
+    order = place(storefront, ship_body(("TEE", 1), email=customer.email))
+    hand_over(staff, order)
+    till = api_for("pos", locations=["STORE-AMS"], name="ams")
+    credited = till.post(
+        RETURNS,
+        return_body(order, (0, 1), location="STORE-AMS", refund_method="store_credit"),
+        format="json",
+    )
+    assert credited.status_code == 201, credited.json()
+    credit = StoreCreditAccount.objects.get(email=customer.email.lower())
+    assert credit.balance == Decimal("20.00")
+    sale = till.post(
+        "/api/v1/pos/sales/",
+        {
+            "lines": [{"sku": "TEE", "quantity": 1}],
+            "customer": customer.pk,
+            "tenders": [{"method": "store_credit", "amount": "20.00"}],
+        },
+        format="json",
+    )
+    assert sale.status_code == 201, sale.json()
+    credit.refresh_from_db()
+    assert credit.balance == Decimal("0.00")
+    # Store credit cannot take money back as a tender: the return gives store credit again.
+    back = till.post(RETURNS, return_body(sale.json(), (0, 1), location="STORE-AMS"), format="json")
+    assert back.status_code == 201, back.json()
+    assert back.json()["refunded_to_store_credit"] == "20.00"
+    credit.refresh_from_db()
+    assert credit.balance == Decimal("20.00")
+    assert sum(credit.entries.values_list("amount", flat=True)) == credit.balance
 
 
 def test_a_till_replaying_a_return_with_its_idempotency_key_returns_once(

@@ -78,12 +78,14 @@ from loyalty.models import (
     PointsLot,
     Redemption,
     RedemptionRefund,
+    StoreCreditAccount,
+    StoreCreditEntry,
 )
 from orders import services as orders
 from orders.models import Cart, Fulfilment, FulfilmentLine, Notification, Order, Payment
 from pricing import services as pricing
 from pricing.models import Coupon, Price, PriceList, Promotion, PromotionRedemption, TaxRate
-from returns.models import Return, StoreCreditAccount, StoreCreditEntry
+from returns.models import Return
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 DEFAULT_SEED = 20240501
@@ -952,7 +954,6 @@ def delete_orders(demo: Demo) -> None:
     )
     ids |= set(Return.objects.filter(at_locations).values_list("order_id", flat=True))
     returns = Return.objects.filter(order_id__in=ids)
-    StoreCreditEntry.objects.filter(ret__in=returns).update(ret=None)
     returns.delete()  # with their lines and refunds
     Cart.objects.filter(Q(location__code__in=locations) | Q(order_id__in=ids)).delete()
     Notification.objects.filter(order_id__in=ids).delete()
