@@ -38,7 +38,6 @@ from orders.models import (
     NotificationKind,
     Order,
     OrderEvent,
-    OrderLine,
     OrderNumber,
 )
 from orders.routing import Method, Plan, Point
@@ -55,6 +54,7 @@ from orders.services.checkout_request import (
     price,
 )
 from orders.services.notifications import notify
+from orders.services.order_lines import write_order_lines
 from orders.services.payments import authorise_payment
 from orders.services.pickup import new_pickup_code
 from orders.services.pickup_times import pickup_ready_by
@@ -179,29 +179,9 @@ def _commit(
         destination_longitude=_coordinate(checked.destination, "longitude"),
         created_by=actor,
     )
-    lines = OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            position=index,
-            sku=priced.sku,
-            name=names.get(priced.sku, priced.sku)[:200],
-            quantity=priced.quantity,
-            unit_price=priced.unit_price,
-            subtotal=priced.subtotal,
-            discount_total=priced.discount_total,
-            discounts=[
-                {"promotion": d.promotion, "name": d.name, "amount": str(d.amount)}
-                for d in priced.discounts
-            ],
-            tax_rate=priced.tax_rate,
-            tax_total=priced.tax_total,
-            total=priced.total,
-            points_value=points_shares[index],
-        )
-        for index, priced in enumerate(quote.lines)
+    lines = write_order_lines(
+        order=order, priced_lines=quote.lines, names=names, points_shares=points_shares
     )
-    if any(line.pk is None for line in lines):  # a database that cannot return ids
-        lines = list(OrderLine.objects.filter(order=order).order_by("position"))
 
     locations = {
         location.code: location

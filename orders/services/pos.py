@@ -60,6 +60,7 @@ from orders.services.carts import close_cart, lines_for_order
 from orders.services.checkout import order_number, points_reference
 from orders.services.checkout_request import _reattr
 from orders.services.events import refresh_status
+from orders.services.order_lines import write_order_lines
 from orders.services.pos_request import (
     POS_CHANNEL,
     SaleLine,
@@ -223,29 +224,9 @@ def _commit(
         if points
         else [ZERO] * len(quote.lines)
     )
-    lines = OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            position=index,
-            sku=priced.sku,
-            name=names.get(priced.sku, priced.sku)[:200],
-            quantity=priced.quantity,
-            unit_price=priced.unit_price,
-            subtotal=priced.subtotal,
-            discount_total=priced.discount_total,
-            discounts=[
-                {"promotion": d.promotion, "name": d.name, "amount": str(d.amount)}
-                for d in priced.discounts
-            ],
-            tax_rate=priced.tax_rate,
-            tax_total=priced.tax_total,
-            total=priced.total,
-            points_value=shares[index],
-        )
-        for index, priced in enumerate(quote.lines)
+    lines = write_order_lines(
+        order=order, priced_lines=quote.lines, names=names, points_shares=shares
     )
-    if any(line.pk is None for line in lines):
-        lines = list(OrderLine.objects.filter(order=order).order_by("position"))
     fulfilment = Fulfilment.objects.create(
         order=order,
         location=store,
