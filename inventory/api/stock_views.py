@@ -27,11 +27,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import RoleForbidden
+from config.api.params import bool_param
 from config.api.permissions import PUBLIC, principal_of
 from config.api.roles import Principal, Role
 from inventory import selectors, services
 from inventory.api import stock_serializers as s
-from inventory.api.views import _bool_param, _choice_param
+from inventory.api.views import _choice_param
 from inventory.errors import InvalidState, NotFound, ValidationFailed
 from inventory.geo import parse_point
 from inventory.models import MovementKind, Reservation, StockLevel, Transfer
@@ -112,7 +113,7 @@ class StockLevelListView(generics.ListAPIView):
         return selectors.stock_levels(
             sku=code_param(self.request, "sku"),
             location=code_param(self.request, "location"),
-            below_reorder_point=_bool_param(self.request, "below_reorder_point"),
+            below_reorder_point=bool_param(self.request, "below_reorder_point"),
             location_codes=location_scope(self.request),
         )
 

@@ -5,6 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from config.api.params import bool_param
 from config.api.permissions import PUBLIC
 from config.api.roles import Role
 from inventory import selectors, services
@@ -12,18 +13,6 @@ from inventory.api import serializers as s
 from inventory.geo import parse_point
 
 MERCHANDISER_ONLY = {Role.MERCHANDISER}
-
-
-def _bool_param(request, name: str) -> bool | None:
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return None
-    lowered = value.lower()
-    if lowered in {"true", "1", "yes"}:
-        return True
-    if lowered in {"false", "0", "no"}:
-        return False
-    raise ValidationError({name: ["Must be true or false."]})
 
 
 def _choice_param(request, name: str, choices) -> str | None:
@@ -112,7 +101,7 @@ class ProductViewSet(CatalogViewSet):
         return selectors.products(
             search=self.request.query_params.get("search") or None,
             category_code=self.request.query_params.get("category") or None,
-            active=_bool_param(self.request, "active"),
+            active=bool_param(self.request, "active"),
         )
 
     def get_object(self):
@@ -155,7 +144,7 @@ class SKUViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self):
         return selectors.skus(
             barcode=self.request.query_params.get("barcode") or None,
-            active=_bool_param(self.request, "active"),
+            active=bool_param(self.request, "active"),
         ).order_by("sku")
 
 
@@ -211,8 +200,8 @@ class LocationViewSet(CatalogViewSet):
             return selectors.locations()
         return selectors.locations(
             type=_choice_param(self.request, "type", ["store", "warehouse"]),
-            pickup_enabled=_bool_param(self.request, "pickup_enabled"),
-            ship_enabled=_bool_param(self.request, "ship_enabled"),
+            pickup_enabled=bool_param(self.request, "pickup_enabled"),
+            ship_enabled=bool_param(self.request, "ship_enabled"),
         )
 
     def list(self, request, *args, **kwargs):

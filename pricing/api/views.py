@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.params import bool_param
 from config.api.permissions import PUBLIC, principal_of
 from config.api.roles import Role
 from pricing import selectors, services
@@ -17,18 +18,6 @@ from pricing.errors import NotFound
 from pricing.services.catalog import MAX_PRICES
 
 MERCHANDISER_ONLY = {Role.MERCHANDISER}
-
-
-def _bool_param(request, name: str) -> bool | None:
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return None
-    lowered = value.lower()
-    if lowered in {"true", "1", "yes"}:
-        return True
-    if lowered in {"false", "0", "no"}:
-        return False
-    raise ValidationError({name: ["Must be true or false."]})
 
 
 @extend_schema_view(
@@ -150,9 +139,9 @@ class PromotionViewSet(
         if kind is not None and kind not in {k.value for k in Kind}:
             raise ValidationError({"kind": ["Unknown promotion kind."]})
         return selectors.promotions(
-            active=_bool_param(self.request, "active"),
+            active=bool_param(self.request, "active"),
             kind=kind,
-            live=_bool_param(self.request, "live"),
+            live=bool_param(self.request, "live"),
         )
 
     def get_object(self):
