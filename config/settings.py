@@ -99,6 +99,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: opening one per request costs most of a cheap request's time.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that does not answer fails the request within seconds (503, Retry-After)
+    # instead of holding a worker until gunicorn's timeout kills it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the demo server and a management command share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -139,6 +144,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died (OOM, SIGKILL) goes back to the queue rather than being
+# acknowledged as failed: tasks are idempotent, so running one again is safe.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis: a message taken by a worker that vanished altogether is delivered again after this
+# many seconds. It must exceed the longest task run (a longer task would run twice).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 if not CELERY_BROKER_URL:
@@ -203,8 +216,14 @@ IDEMPOTENCY_KEY_LOCK_TIMEOUT = timedelta(
 )
 
 # --- Production hardening (passes check --deploy) ----------------------------------------
+# Not only in production: the defaults are Django's, stated here so a review sees them.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Trust X-Forwarded-Proto only behind a proxy that sets it (SECURE_PROXY_SSL_HEADER=""
+    # when gunicorn faces the internet itself, or another header name).
+    _proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="HTTP_X_FORWARDED_PROTO")
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
@@ -254,3 +273,10 @@ LOYALTY_DEFAULT_PHONE_REGION = env.str("LOYALTY_DEFAULT_PHONE_REGION", default="
 LOYALTY_CARD_PREFIX = env.str("LOYALTY_CARD_PREFIX", default="27")
 LOYALTY_SIGNIN_MAX_FAILURES = env.int("LOYALTY_SIGNIN_MAX_FAILURES", default=5)
 LOYALTY_SIGNIN_FAILURE_WINDOW = env.int("LOYALTY_SIGNIN_FAILURE_WINDOW", default=900)
+
+# --- Staff sign-in (store screens and admin) -----------------------------------------------
+# Failed sign-ins per username and address within the window; then 429 until it ends.
+STAFF_LOGIN_MAX_FAILURES = env.int("STAFF_LOGIN_MAX_FAILURES", default=5)
+# Failed sign-ins from one address, whatever the usernames (password spraying).
+STAFF_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("STAFF_LOGIN_MAX_FAILURES_PER_ADDRESS", default=20)
+STAFF_LOGIN_FAILURE_WINDOW = env.int("STAFF_LOGIN_FAILURE_WINDOW", default=900)
