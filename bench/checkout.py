@@ -29,9 +29,7 @@ import http.client
 import json
 import os
 import random
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -52,8 +50,8 @@ from bench._setup import (
     save,
     setup_django,
 )
+from bench.server import free_port, request, start_gunicorn, stop_process
 
-ROOT = Path(__file__).resolve().parent.parent
 HOT = "CHK-HOT"
 SPREAD = [f"CHK-{n:04d}" for n in range(1000)]
 ON_HAND = 1_000_000_000
@@ -206,78 +204,13 @@ def in_process_probe(key: str, runs: int = 20) -> dict:
 # --- The server ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(port: int, workers: int, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",  # the clients also say X-Forwarded-Proto: https
-        "CONN_MAX_AGE": "600",
-        "THROTTLE_CLIENT": "10000000/min",
-        "CELERY_BROKER_URL": "",  # tasks run eagerly, in the request
-        "EMAIL_URL": "dummymail://",  # the placed email is rendered, then dropped
-        "LOG_LEVEL": "INFO",
-    }
-    env.pop("DEBUG", None)
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        "--workers",
-        str(workers),
-        "--timeout",
-        "30",
-        "--access-logfile",
-        "-",
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        started = time.monotonic()
-        while time.monotonic() - started < 60 and server.poll() is None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:
-                if request(conn, HEALTHZ)[0] == 200:
-                    return server
-            except OSError:
-                pass
-            finally:
-                conn.close()
-            time.sleep(0.2)
-    except BaseException:  # Ctrl-C while it starts
-        stop_server(server)
-        raise
-    stop_server(server)
-    sys.exit(f"gunicorn did not answer /healthz; see {log}:\n{log.read_text()[-3000:]}")
+    """gunicorn in production mode without a broker: tasks run eagerly, in the request."""
+    return start_gunicorn(port, workers, log, broker="")
 
 
 def stop_server(server: subprocess.Popen) -> None:
-    """TERM to the master (graceful), then KILL to the group it leads if it lingers."""
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def request(conn, path: str, body: bytes | None = None, headers: dict | None = None):
-    conn.request("POST" if body is not None else "GET", path, body=body, headers=headers or {})
-    response = conn.getresponse()
-    return response.status, response.read()
+    stop_process(server)
 
 
 # --- CPU accounting ------------------------------------------------------------------------
