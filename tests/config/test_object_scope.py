@@ -1,0 +1,178 @@
+"""Object-level scoping (issue #10): every /api/v1/ endpoint that takes an identifier has a
+decided row in ``object_scope.py``, and for every owned object another customer, store or
+client gets 404 problem+json and changes nothing, while the owner gets through."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.urls import get_resolver
+
+from config.api.roles import Role
+from tests.config.object_scope import (
+    CLIENT,
+    CUSTOMER,
+    OBJECT_SCOPE,
+    OWNER_KINDS,
+    STORE,
+    Scoped,
+    Unscoped,
+)
+from tests.config.role_matrix import CALLERS, MATRIX, OK
+from tests.config.scope_builders import BUILDERS, World, snapshot
+from tests.config.test_roles import api_endpoints
+from tests.loyalty.factories import CustomerFactory
+from tests.orders.conftest import _fast, network, programme  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+NOT_IDENTIFIERS = {"format"}  # the router's suffix routes (.json): not an object
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# Who plays side B (and, as the control, side A) for each kind of owner.
+ROLES_BY_KIND = {
+    CUSTOMER: (Role.CUSTOMER,),
+    STORE: (Role.POS, Role.STORE_STAFF),
+    CLIENT: (Role.STOREFRONT,),
+}
+
+
+# --- The table ------------------------------------------------------------------------------
+
+
+def path_parameters(name: str) -> set[str]:
+    """The path parameters of the URL name, from the resolver's reverse table."""
+    found: set[str] = set()
+    for possibilities, *_ in get_resolver().reverse_dict.getlist(name):
+        for _, params in possibilities:
+            found.update(params)
+    return found - NOT_IDENTIFIERS
+
+
+def identifier_endpoints() -> set[tuple[str, str]]:
+    """Every (URL name, method) under /api/v1/ whose route takes an identifier."""
+    return {(name, method) for name, method in api_endpoints() if path_parameters(name)}
+
+
+def test_the_walk_finds_identifiers_and_ignores_format_suffixes():
+    found = identifier_endpoints()
+    assert ("order-detail", "GET") in found
+    assert ("cart-line-detail", "DELETE") in found
+    assert ("loyalty-account-ledger", "GET") in found
+    assert ("order-list", "GET") not in found
+    assert ("category-list", "GET") not in found  # only the router's ``.json`` suffix
+    assert path_parameters("cart-line-detail") == {"id", "sku"}
+
+
+def test_every_identifier_endpoint_has_a_decided_object_scope():
+    found = identifier_endpoints()
+    missing = sorted(found - set(OBJECT_SCOPE))
+    stale = sorted(set(OBJECT_SCOPE) - found)
+    assert missing == [], (
+        f"add these to tests/config/object_scope.py (Scoped with a builder per owner kind, or "
+        f"Unscoped with the reason every allowed caller may see every such object): {missing}"
+    )
+    assert stale == [], f"these rows of tests/config/object_scope.py match no endpoint: {stale}"
+
+
+def allowed_roles(name: str, method: str, kind: str) -> list[str]:
+    """The roles of ``kind`` that the role matrix lets call the endpoint."""
+    expected = MATRIX[(name, method)][1]
+    return [role.value for role in ROLES_BY_KIND[kind] if expected[role.value] == OK]
+
+
+def test_every_scoped_row_is_callable_by_a_role_of_its_owner_kind():
+    problems = []
+    for (name, method), row in OBJECT_SCOPE.items():
+        if not isinstance(row, Scoped):
+            continue
+        if not row.objects:
+            problems.append((name, method, "no owner kind"))
+        for kind, builder in row.objects.items():
+            if kind not in OWNER_KINDS:
+                problems.append((name, method, f"unknown owner kind {kind!r}"))
+            elif not allowed_roles(name, method, kind):
+                problems.append((name, method, f"role_matrix lets no {kind} role call it"))
+            if builder not in BUILDERS:
+                problems.append((name, method, f"no builder {builder!r} in scope_builders"))
+    assert problems == []
+
+
+def test_merchandiser_only_rows_agree_with_the_role_matrix():
+    for (name, method), row in OBJECT_SCOPE.items():
+        if isinstance(row, Unscoped) and row.merchandisers_only:
+            expected = MATRIX[(name, method)][1]
+            let_in = [caller for caller in CALLERS if expected[caller] == OK]
+            assert let_in == ["merchandiser"], (name, method, let_in)
+
+
+# --- Another owner's object is 404 ----------------------------------------------------------
+
+
+def scoped_cases() -> list[Any]:
+    cases = []
+    for (name, method), row in sorted(OBJECT_SCOPE.items()):
+        if isinstance(row, Scoped):
+            for kind in row.objects:
+                for role in allowed_roles(name, method, kind):
+                    cases.append(
+                        pytest.param(name, method, kind, role, id=f"{name}-{method}-{role}")
+                    )
+    return cases
+
+
+def fill(template: Any, values: dict[str, Any]) -> Any:
+    """Placeholders in a path or body; a value that is one placeholder keeps its type."""
+    if isinstance(template, dict):
+        return {key: fill(value, values) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill(value, values) for value in template]
+    if isinstance(template, str):
+        if template.startswith("{") and template.endswith("}") and template[1:-1] in values:
+            return values[template[1:-1]]
+        return template.format(**values)
+    return template
+
+
+@pytest.fixture
+def world(api_for, network) -> World:  # noqa: F811
+    customers = {
+        "a": CustomerFactory(email="anna@example.com", first_name="Anna"),
+        "b": CustomerFactory(email="bram@example.com", first_name="Bram"),
+    }
+    return World(api_for=api_for, customers=customers)
+
+
+def call(world: World, row: Scoped, method: str, role: str, side: str, values: dict[str, Any]):
+    values = {**values, **world.caller_values(role, side)}
+    body = "{}" if row.body is None else json.dumps(fill(row.body, values))
+    client = world.client(role, side)
+    return client.generic(
+        method, fill(row.path, values), data=body, content_type="application/json"
+    )
+
+
+@pytest.mark.parametrize(("name", "method", "kind", "role"), scoped_cases())
+def test_another_owners_object_is_404(world, name, method, kind, role):
+    row = OBJECT_SCOPE[(name, method)]
+    values = BUILDERS[row.objects[kind]](world)
+    before = snapshot()
+
+    response = call(world, row, method, role, "b", values)
+    assert response.status_code == 404, (
+        f"{role} of side B reached side A's {row.objects[kind]}: {response.status_code} "
+        f"{response.content[:300]!r}"
+    )
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+    assert snapshot() == before
+
+    # The control: the owner reaches it with the same call, so the 404 above is the scope.
+    response = call(world, row, method, role, "a", values)
+    if row.owner_status is not None:
+        assert response.status_code == row.owner_status, response.content[:300]
+    else:
+        assert 200 <= response.status_code < 300, response.content[:300]
+        if method in WRITES and row.owner_writes:
+            assert snapshot() != before, "the owner's call wrote nothing: the probe proves little"
