@@ -178,6 +178,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
+    # The client address for throttles and sign-in counters: how many proxies in front add
+    # to X-Forwarded-For. 0 trusts no header (REMOTE_ADDR); production expects one TLS proxy.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=1 if PRODUCTION else 0),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(

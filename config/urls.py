@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api.health import healthz
+from config.api.login_throttle import AdminLoginForm, admin_login
 
 api_v1 = [
     path("", include("inventory.api.urls")),
@@ -12,7 +13,11 @@ api_v1 = [
     path("", include("returns.api.urls")),
 ]
 
+# Failed sign-ins are throttled at the admin's door too (config/api/login_throttle.py).
+admin.site.login_form = AdminLoginForm
+
 urlpatterns = [
+    path("admin/login/", admin_login),  # before admin.site.urls, which has its own
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.api import login_throttle
 from config.api.models import ApiClient
 from config.api.roles import Role
 from config.api.services import create_api_client, issue_token
@@ -159,15 +157,13 @@ def set_customer_password(*, customer_id: int, password: str) -> None:
 # --- Customer tokens ------------------------------------------------------------------------
 
 
-def _failure_keys(email: str, client_ip: str) -> tuple[str, str]:
-    who = hashlib.sha256(f"{email.strip().lower()}|{client_ip}".encode()).hexdigest()[:40]
-    return f"loyalty:signin-failures:{who}", f"loyalty:signin-until:{who}"
-
-
-def _failure_limits() -> tuple[int, int]:
-    return (
-        int(getattr(settings, "LOYALTY_SIGNIN_MAX_FAILURES", 5)),
-        int(getattr(settings, "LOYALTY_SIGNIN_FAILURE_WINDOW", 900)),
+def _sign_in_limits() -> login_throttle.LoginLimits:
+    """The same counters as the staff's sign-in (config/api/login_throttle.py), per email
+    and client address only: a customer's address may be shared by many."""
+    return login_throttle.LoginLimits(
+        scope="loyalty:signin",
+        max_failures=int(getattr(settings, "LOYALTY_SIGNIN_MAX_FAILURES", 5)),
+        window=int(getattr(settings, "LOYALTY_SIGNIN_FAILURE_WINDOW", 900)),
     )
 
 
@@ -175,23 +171,11 @@ def sign_in_retry_after(*, email: str, client_ip: str) -> int | None:
     """Seconds until this email may try to sign in again from this address, or None. After
     ``LOYALTY_SIGNIN_MAX_FAILURES`` (5) failures within ``LOYALTY_SIGNIN_FAILURE_WINDOW``
     seconds (900) the pair is refused until the window ends. Reads the cache only."""
-    max_failures, window = _failure_limits()
-    count_key, until_key = _failure_keys(email, client_ip)
-    if (cache.get(count_key) or 0) < max_failures:
-        return None
-    until = cache.get(until_key) or time.time() + window
-    return max(1, int(until - time.time()) + 1)
+    return login_throttle.retry_after(_sign_in_limits(), username=email, address=client_ip)
 
 
 def _record_failure(email: str, client_ip: str) -> None:
-    _, window = _failure_limits()
-    count_key, until_key = _failure_keys(email, client_ip)
-    cache.add(until_key, time.time() + window, window)
-    cache.add(count_key, 0, window)
-    try:
-        cache.incr(count_key)
-    except ValueError:  # expired between add and incr
-        cache.set(count_key, 1, window)
+    login_throttle.record_failure(_sign_in_limits(), username=email, address=client_ip)
 
 
 def issue_customer_token(*, email: str, password: str, client_ip: str = "") -> str:
@@ -219,7 +203,7 @@ def issue_customer_token(*, email: str, password: str, client_ip: str = "") -> s
     if not ok or (client is not None and not client.active):
         _record_failure(email or "", client_ip)
         raise InvalidCredentials("The email or the password is not right.")
-    cache.delete_many(_failure_keys(email, client_ip))
+    login_throttle.clear_failures(_sign_in_limits(), username=email, address=client_ip)
     if client is None:
         try:
             with transaction.atomic():

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from config.api.errors import DomainError, NotFound
+from config.api.login_throttle import StaffLoginForm, mark_throttled
 from orders.models import FulfilmentStatus
 from orders.screens import queries
 from orders.screens.access import LOGIN_URL, staff_locations, store_page
@@ -27,7 +28,15 @@ QUEUE_POLL_SECONDS = 10
 
 
 class LoginView(auth_views.LoginView):
+    """Staff sign-in; too many failures answer 429 without checking the password."""
+
     template_name = "orders/store/login.html"
+    form_class = StaffLoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        mark_throttled(response, form)
+        return response
 
     def get_default_redirect_url(self):
         return reverse("store:home")
