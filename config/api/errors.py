@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -117,6 +118,24 @@ def problem_response(status: int, **kwargs: Any) -> JsonResponse:
     return JsonResponse(problem(status, **kwargs), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
+# Seconds a client is asked to wait when the database cannot be reached (Retry-After).
+UNAVAILABLE_RETRY_AFTER = 5
+UNAVAILABLE_DETAIL = "The service cannot reach its database right now; try again shortly."
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """The database went away or did not answer (connection refused or lost, connect or
+    statement timeout), as opposed to a bug in a query. Such a request may simply be retried."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def unavailable_response(detail: str = UNAVAILABLE_DETAIL) -> JsonResponse:
+    """503 ``unavailable`` with Retry-After, for code paths outside DRF."""
+    response = problem_response(503, detail=detail)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
 def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     """Turn DRF's nested error structure into ``[{"attr": "lines.0.quantity", ...}]``."""
     if isinstance(detail, Mapping):
@@ -177,6 +196,11 @@ def problem_for_exception(exc: Exception) -> tuple[int | None, dict[str, Any], d
             problem(exc.status, code=exc.code, title=exc.title, detail=exc.detail, errors=errors),
             headers,
         )
+    if database_unreachable(exc):
+        # Logged here because no other handler sees it: DRF answers, Django does not log.
+        logger.error("database unreachable: %s: %s", type(exc).__name__, exc)
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return 503, problem(503, detail=UNAVAILABLE_DETAIL), headers
     if isinstance(exc, DjangoValidationError):
         errors = flatten_errors(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
         return 400, problem(400, detail=_summary(errors), errors=errors), headers

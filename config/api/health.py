@@ -8,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from config.api.errors import problem_response
+from config.api.errors import unavailable_response
 
 logger = logging.getLogger(__name__)
 
@@ -44,4 +44,4 @@ def healthz(request: HttpRequest):
     if all(checks.values()):
         return JsonResponse({"status": "ok", "checks": dict.fromkeys(checks, "ok")})
     failed = ", ".join(name for name, ok in checks.items() if not ok)
-    return problem_response(503, detail=f"Unavailable: {failed}.")
+    return unavailable_response(detail=f"Unavailable: {failed}.")
