@@ -204,6 +204,7 @@ class Progress:
         # Big tables report every quarter, small ones once when done.
         self.every = max(1, total // 4) if total >= 50_000 else total
         self.next = self.every
+        self.shown = -1
 
     def step(self, n: int = 1) -> None:
         self.done += n
@@ -212,6 +213,7 @@ class Progress:
             self.show()
 
     def show(self) -> None:
+        self.shown = self.done
         elapsed = time.perf_counter() - self.started
         print(
             f"    {self.label}: {self.done:,}/{self.total:,} in {elapsed:.1f} s",
@@ -248,6 +250,8 @@ def copy_rows(model, fields: list[str], rows: Iterable[tuple], *, total: int, la
         for row in rows:
             copy.write_row((*row, *defaults))
             progress.step()
+    if progress.shown != progress.done:
+        progress.show()
 
 
 def load(size: Size) -> None:

@@ -62,7 +62,8 @@ def production_env(broker: str = "") -> dict[str, str]:
     return env
 
 
-def _spawn(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+def spawn(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    """Start ``command`` in its own process group, output to ``log``; stopped at exit."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -91,7 +92,7 @@ def start_gunicorn(
         "--bind",
         f"127.0.0.1:{port}",
     ]
-    server = _spawn(command, env or production_env(broker), log)
+    server = spawn(command, env or production_env(broker), log)
     try:
         started = time.monotonic()
         while time.monotonic() - started < 60 and server.poll() is None:
@@ -131,7 +132,7 @@ def start_celery(
         "--hostname",
         f"bench-{os.getpid()}@%h",
     ]
-    worker = _spawn(command, env or production_env(broker), log)
+    worker = spawn(command, env or production_env(broker), log)
     started = time.monotonic()
     try:
         while time.monotonic() - started < 60 and worker.poll() is None:
