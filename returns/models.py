@@ -211,6 +211,7 @@ class RefundKind(models.TextChoices):
     TENDER = "tender", "Original tender"
     STORE_CREDIT = "store_credit", "Store credit"
     POINTS = "points", "Redeemed points"
+    EXCHANGE = "exchange", "Towards the exchange"
 
 
 class Refund(models.Model):
@@ -218,6 +219,18 @@ class Refund(models.Model):
 
     ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="refunds")
     kind = models.CharField(max_length=16, choices=RefundKind.choices)
+    payment = models.ForeignKey(
+        "orders.Payment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The payment this part gives back (none for points, or for money beyond "
+        "what the payments captured).",
+    )
+    method = models.CharField(
+        max_length=32, blank=True, help_text="The paying tender: card, cash, store_credit, …"
+    )
     amount = _money()
     points = models.PositiveIntegerField(default=0)
     reference = models.CharField(max_length=120)

@@ -25,8 +25,10 @@ from orders.services.checkout_request import (
 from orders.services.events import record_event, refresh_status
 from orders.services.notifications import notify, send_notification
 from orders.services.payments import (
+    RefundPart,
     authorise_payment,
     capture_payment,
+    refund_captured,
     refund_payment,
     void_payments,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "LoyaltyInput",
     "OrderRequest",
     "PaymentInput",
+    "RefundPart",
     "UnitsValue",
     "authorise_payment",
     "cancel_order",
@@ -52,6 +55,7 @@ __all__ = [
     "points_refunded",
     "record_event",
     "refresh_status",
+    "refund_captured",
     "refund_payment",
     "send_notification",
     "units_value",

@@ -7,9 +7,10 @@ a failure rolls the change back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
-from config.money import ZERO, to_cents
+from config.money import ZERO, allocate, to_cents
 from orders.errors import InvalidState, ValidationFailed
 from orders.models import EventKind, NotificationKind, Order, Payment, PaymentStatus
 from orders.payments import get_provider
@@ -129,7 +130,8 @@ def refund_payment(
 ) -> Decimal:
     """Give back ``amount`` of money paid for ``order`` (units cancelled after a short pick,
     a return). What is still only authorised is reduced first (never taken, so nothing to
-    send back); then captured money is refunded, oldest payment first. Records an event
+    send back); then captured money is refunded across the payments in proportion to what
+    each took and has not given back (:func:`refund_captured` is the returns' variant). Records an event
     ``payment_refunded`` and, with ``notify_customer``, a ``refunded`` notification (its
     ``points`` mention the points given back with it).
 
@@ -162,17 +164,11 @@ def refund_payment(
         payment.save(update_fields=["amount", "status", "updated_at"])
         parts.append({"payment": str(payment.pk), "released": str(release)})
         left -= release
-    for payment in payments:
-        back = min(left, payment.captured_amount - payment.refunded_amount)
-        if back <= 0:
-            continue
+    for payment, back in _in_proportion(payments, left):
         get_provider(payment.provider).refund(
             reference=payment.reference, amount=back, currency=order.currency
         )
-        payment.refunded_amount += back
-        if payment.refunded_amount == payment.amount:
-            payment.status = PaymentStatus.REFUNDED
-        payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+        _mark_refunded(payment, back)
         parts.append({"payment": str(payment.pk), "refunded": str(back)})
         left -= back
     record_event(
@@ -189,6 +185,129 @@ def refund_payment(
             context={"amount": str(amount), "points": points, "reason": reason},
         )
     return amount
+
+
+def _in_proportion(payments: Sequence[Payment], amount: Decimal) -> list[tuple[Payment, Decimal]]:
+    """``amount`` over ``payments`` in proportion to what each captured and has not refunded
+    (largest remainder, so the parts add up exactly and none exceeds its payment). Refunding
+    in proportion to what is left keeps every tender's share of an order the same over any
+    sequence of partial refunds, and the last refund takes exactly what is left of each."""
+    open_ = [(p, p.captured_amount - p.refunded_amount) for p in payments]
+    open_ = [(p, left) for p, left in open_ if left > 0]
+    if not open_ or amount <= 0:
+        return []
+    parts = allocate(amount, [left for _, left in open_])
+    return [(p, part) for (p, _), part in zip(open_, parts, strict=True) if part > 0]
+
+
+def _mark_refunded(payment: Payment, amount: Decimal) -> None:
+    payment.refunded_amount += amount
+    if payment.refunded_amount == payment.amount:
+        payment.status = PaymentStatus.REFUNDED
+    payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+
+
+# Tenders whose money cannot go back the way it came: their share of a refund is store credit.
+CREDIT_ONLY_TENDERS = frozenset({"store_credit", "gift_card", "voucher", "exchange"})
+# Tenders that only a till can pay back (a cash sale refunded as cash at the counter).
+TILL_ONLY_TENDERS = frozenset({"cash"})
+
+
+@dataclass(frozen=True)
+class RefundPart:
+    """One part of a refund: from which payment (None: beyond what any payment captured),
+    how much, and whether it goes back to the tender or to store credit."""
+
+    payment_id: int | None
+    method: str
+    amount: Decimal
+    to_store_credit: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "payment": self.payment_id,
+            "method": self.method,
+            "amount": str(self.amount),
+            "to_store_credit": self.to_store_credit,
+        }
+
+
+def refund_captured(
+    *,
+    order: Order,
+    amount: Decimal,
+    reference: str,
+    reason: str = "",
+    actor: str = "",
+    to_store_credit: bool = False,
+    at_till: bool = False,
+    notify_customer: bool = True,
+    points: int = 0,
+) -> list[RefundPart]:
+    """Give back ``amount`` of captured money (a return): split across the payments in
+    proportion to what each captured and has not refunded, so a 60/40 card and cash sale is
+    refunded 60/40 however many partial returns there are. Each part goes back to its tender
+    through the provider, unless ``to_store_credit`` (the customer chose credit), the tender
+    cannot take money back (store credit, gift card, voucher, an exchange's credit) or it is
+    cash away from a till (``at_till`` false): those parts are store credit, which the caller
+    issues (loyalty's, with its own reference). Money beyond what the payments captured, if
+    any, is a store-credit part without a payment. Every part is recorded on its payment's
+    ``refunded_amount`` and in one ``payment_refunded`` event.
+
+    Idempotent on ``reference``: a repeat returns the first parts and does nothing. Call it
+    inside your transaction after locking the order row."""
+    amount = to_cents(amount)
+    if amount < 0:
+        raise ValidationFailed.field("amount", "A refund is not negative.")
+    done = order.events.filter(kind=EventKind.PAYMENT_REFUNDED, detail__reference=reference).first()
+    if done is not None:
+        return [
+            RefundPart(
+                part.get("payment"),
+                part.get("method", ""),
+                Decimal(part["amount"]),
+                bool(part.get("to_store_credit")),
+            )
+            for part in done.detail.get("parts", [])
+            if "amount" in part
+        ]
+    payments = [p for p in _payments(order) if p.status != PaymentStatus.VOIDED]
+    parts: list[RefundPart] = []
+    left = amount
+    for payment, back in _in_proportion(payments, amount):
+        credit = (
+            to_store_credit
+            or payment.method in CREDIT_ONLY_TENDERS
+            or (payment.method in TILL_ONLY_TENDERS and not at_till)
+        )
+        if not credit:
+            get_provider(payment.provider).refund(
+                reference=payment.reference, amount=back, currency=order.currency
+            )
+        _mark_refunded(payment, back)
+        parts.append(RefundPart(payment.pk, payment.method, back, credit))
+        left -= back
+    if left > 0:
+        parts.append(RefundPart(None, "", left, True))
+    record_event(
+        order=order,
+        kind=EventKind.PAYMENT_REFUNDED,
+        actor=actor,
+        detail={
+            "reference": reference,
+            "amount": str(amount),
+            "reason": reason,
+            "parts": [part.as_json() for part in parts],
+        },
+    )
+    if notify_customer and (amount or points):
+        notify(
+            order=order,
+            kind=NotificationKind.REFUNDED,
+            key=f"{order.number}:refunded:{reference}",
+            context={"amount": str(amount), "points": points, "reason": reason},
+        )
+    return parts
 
 
 def payment_summary(payments: Sequence[Payment]) -> dict[str, Decimal]:

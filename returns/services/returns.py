@@ -30,10 +30,11 @@ from inventory import services as inventory_services
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty_services
 from orders import services as order_services
-from orders.models import HANDED_OVER, FulfilmentLine, Order, OrderLine, PaymentStatus
+from orders.models import HANDED_OVER, FulfilmentLine, Order, OrderLine
 from returns.errors import InvalidState, NotFound, NotReturnable, ValidationFailed
 from returns.models import (
     Condition,
+    Refund,
     RefundKind,
     RefundMethod,
     Return,
@@ -219,7 +220,15 @@ def create_return(
             detail={"return": number, "status": "requested" if not receive_now else "received"},
         )
         if receive_now:
-            _receive(order=order, ret=ret, location=location, rules=rules, actor=actor, now=now)
+            _receive(
+                order=order,
+                ret=ret,
+                location=location,
+                rules=rules,
+                actor=actor,
+                now=now,
+                at_till=True,
+            )
         else:
             _estimate(ret=ret, order_lines=order_lines, pending=_pending(order, exclude=ret.pk))
     logger.info("return %s of order %s: %s", ret.number, order.number, ret.status)
@@ -313,7 +322,16 @@ def receive_return(
     return ret
 
 
-def _receive(*, order: Order, ret: Return, location, rules: Rules, actor: str, now: datetime):
+def _receive(
+    *,
+    order: Order,
+    ret: Return,
+    location,
+    rules: Rules,
+    actor: str,
+    now: datetime,
+    at_till: bool = False,
+):
     handed = _handed_over(order)
     pending = _pending(order, exclude=ret.pk)
     order_lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
@@ -371,25 +389,9 @@ def _receive(*, order: Order, ret: Return, location, rules: Rules, actor: str, n
         after=returned,
         actor=actor,
     )
-    to_tender, to_credit = _split_money(order, amount, ret.refund_method)
-    if to_tender or points_back:
-        order_services.refund_payment(
-            order=order,
-            amount=to_tender,
-            reference=f"return:{ret.number}",
-            reason=f"Return {ret.number}",
-            actor=actor,
-            points=points_back,
-        )
-    if to_tender:
-        ret.refunds.create(
-            kind=RefundKind.TENDER, amount=to_tender, reference=f"return:{ret.number}"
-        )
-    if to_credit:
-        credit_store_credit(order=order, ret=ret, amount=to_credit)
-        ret.refunds.create(
-            kind=RefundKind.STORE_CREDIT, amount=to_credit, reference=f"return:{ret.number}:credit"
-        )
+    to_tender, to_credit = _refund_money(
+        order=order, ret=ret, amount=amount, points=points_back, at_till=at_till, actor=actor
+    )
     if points_back:
         ret.refunds.create(
             kind=RefundKind.POINTS,
@@ -434,27 +436,41 @@ def _receive(*, order: Order, ret: Return, location, rules: Rules, actor: str, n
         setattr(ret, name, value)
 
 
-def _split_money(order: Order, amount: Decimal, method: str) -> tuple[Decimal, Decimal]:
-    """Money to the tenders and to store credit: all to store credit when chosen; otherwise
-    to the tenders as far as they took captured money that is not refunded yet (a tender
-    that cannot take it back leaves the rest to store credit)."""
-    if method == RefundMethod.STORE_CREDIT:
-        return ZERO, amount
-    refundable = sum(
-        (
-            p.captured_amount - p.refunded_amount
-            for p in order.payments.exclude(status=PaymentStatus.VOIDED).exclude(
-                method__in=NON_REFUNDABLE_TENDERS
-            )
-        ),
-        ZERO,
+def _refund_money(
+    *, order: Order, ret: Return, amount: Decimal, points: int, at_till: bool, actor: str
+) -> tuple[Decimal, Decimal]:
+    """The money back, in proportion to the tenders that paid (orders'
+    :func:`~orders.services.refund_captured`), one :class:`Refund` per part against its
+    payment; the parts for store credit (chosen, or a tender that cannot take money back)
+    are issued as one credit. Returns (to the tenders, to store credit)."""
+    if not amount and not points:
+        return ZERO, ZERO
+    reference = f"return:{ret.number}"
+    parts = order_services.refund_captured(
+        order=order,
+        amount=amount,
+        reference=reference,
+        reason=f"Return {ret.number}",
+        actor=actor,
+        to_store_credit=ret.refund_method == RefundMethod.STORE_CREDIT,
+        at_till=at_till,
+        points=points,
     )
-    to_tender = min(amount, max(refundable, ZERO))
-    return to_tender, amount - to_tender
-
-
-# Tenders that cannot take money back: their share goes to store credit.
-NON_REFUNDABLE_TENDERS = ("store_credit", "gift_card", "voucher")
+    Refund.objects.bulk_create(
+        Refund(
+            ret=ret,
+            kind=RefundKind.STORE_CREDIT if part.to_store_credit else RefundKind.TENDER,
+            payment_id=part.payment_id,
+            method=part.method,
+            amount=part.amount,
+            reference=f"{reference}:credit" if part.to_store_credit else reference,
+        )
+        for part in parts
+    )
+    to_credit = sum((part.amount for part in parts if part.to_store_credit), ZERO)
+    if to_credit:
+        credit_store_credit(order=order, ret=ret, amount=to_credit)
+    return amount - to_credit, to_credit
 
 
 def _points_for(order: Order, value: Decimal) -> int:

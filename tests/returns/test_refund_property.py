@@ -132,12 +132,15 @@ def _one_order(me, customer, staff, spec):
         )
         # ... and never more than was paid.
         assert money <= captured
+        # Every cent is given back against the payment that took it, to the tender or as
+        # store credit, and the return's own split says which.
         refunded = sum((p.refunded_amount for p in Payment.objects.filter(order=db_order)), ZERO)
-        credit = sum(
-            (r.refunded_to_store_credit for r in Return.objects.filter(order=db_order)), ZERO
-        )
-        assert refunded + credit == money
-        assert refunded <= captured
+        assert refunded == money
+        for r in Return.objects.filter(order=db_order):
+            assert r.refunded_to_tender + r.refunded_to_store_credit == r.refund_total
+            assert sum((x.amount for x in r.refunds.exclude(kind="points")), ZERO) == (
+                r.refund_total
+            )
 
     if all(returned[line.pk] == line.quantity for line in lines):
         # Everything back: every cent paid, and every point redeemed.

@@ -8,7 +8,7 @@ import pytest
 from inventory.models import MovementKind, StockMovement
 from loyalty.models import LoyaltyAccount, StoreCreditAccount
 from orders.models import Order, OrderStatus, Payment
-from returns.models import Return
+from returns.models import Refund, Return
 from tests.orders.conftest import fund, level, ship_body, stock
 from tests.returns.conftest import RETURNS, hand_over, place, return_body
 
@@ -112,7 +112,14 @@ def test_an_online_return_waits_then_is_received_at_a_warehouse(network, me, cus
     assert (MovementKind.DAMAGE, -2) in kinds
     credit = StoreCreditAccount.objects.get(email=customer.email.lower())
     assert credit.balance == Decimal(order["total"])
-    assert Payment.objects.get(order__number=order["number"]).refunded_amount == 0
+    # Recorded against the card payment it gives back, as store credit, not to the card.
+    payment = Payment.objects.get(order__number=order["number"])
+    assert payment.refunded_amount == Decimal(order["total"])
+    assert list(
+        Refund.objects.filter(ret__number=body["number"]).values_list(
+            "kind", "payment_id", "amount"
+        )
+    ) == [("store_credit", payment.pk, Decimal(order["total"]))]
     twice = staff.post(f"{RETURNS}{number}/receive/", {"location": "WH-FAR"}, format="json")
     assert twice.status_code == 409
 
