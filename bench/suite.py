@@ -60,7 +60,8 @@ class Requests:
         self.tills = [
             (code, {"Authorization": f"Token {key}"}) for code, key in tokens["tills"].items()
         ]
-        self.assortment = [sku for skus in manifest["stores"].values() for sku in skus]
+        # The load stores' SKUs, once each (a body naming a SKU twice is refused).
+        self.assortment = sorted({sku for skus in manifest["stores"].values() for sku in skus})
 
     def healthz(self, rng, index):
         return "GET", "/healthz", None, {}
@@ -227,7 +228,7 @@ def planner_rows(seconds: float, warmup: float, manifest: dict) -> list[dict]:
         print(f"  {label}: {result['per_second']:,.0f}/s", flush=True)
     web = Channel.objects.get(code="web")
     rng = random.Random(3)
-    assortment = [sku for skus in manifest["stores"].values() for sku in skus]
+    assortment = sorted({sku for skus in manifest["stores"].values() for sku in skus})
     order = [PlanLine(i, code, 1) for i, code in enumerate(rng.sample(assortment, 5))]
     result = routing.measure(
         lambda: plan_order(
