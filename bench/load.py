@@ -92,15 +92,14 @@ def run(args) -> int:
         locust = spawn(command, env, locust_log)
         try:
             started = time.monotonic()
+            report = 10
             while locust.poll() is None:
                 time.sleep(1)
                 elapsed = time.monotonic() - started
-                if round(elapsed) % 10 == 0:
+                if elapsed >= report:
+                    report += 10
                     loads.append(os.getloadavg())
-                    print(
-                        f"  {elapsed:.0f} s, load average {loads[-1][0]:.1f}",
-                        flush=True,
-                    )
+                    print(f"  {elapsed:.0f} s, load average {loads[-1][0]:.1f}", flush=True)
                 if elapsed > seconds + 90:
                     print("  Locust did not stop in time; stopping it.")
                     break
