@@ -39,6 +39,21 @@ def _customer_for(principal: Principal, wanted: int | None) -> int | None:
     return wanted
 
 
+def _check_customers_cart(principal: Principal, *, channel: str, customer_id: int | None) -> None:
+    """Opening a cart for a customer, or merging into one, reaches the customer's open cart:
+    it must be one the caller may see (a POS terminal: not bound to another store), else 404
+    as when it is named in the path."""
+    if customer_id is None:
+        return
+    existing = (
+        carts.carts_queryset()
+        .filter(customer_id=customer_id, channel__code=channel, status=CartStatus.OPEN)
+        .first()
+    )
+    if existing is not None and not carts.visible_to(principal, existing):
+        raise NotFound(f"No cart of customer {customer_id} here.")
+
+
 def _store_of(principal: Principal) -> str | None:
     return (
         next(iter(sorted(principal.location_codes)), None) if principal.role == Role.POS else None
@@ -105,9 +120,11 @@ class CartListView(generics.GenericAPIView):
         serializer = s.CartInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        customer = _customer_for(principal, data.get("customer"))
+        _check_customers_cart(principal, channel=data["channel"], customer_id=customer)
         cart, created = carts.open_cart(
             channel=data["channel"],
-            customer_id=_customer_for(principal, data.get("customer")),
+            customer_id=customer,
             location=_store_of(principal) or data.get("location"),
             actor=principal.ident,
         )
@@ -215,8 +232,7 @@ class CartMergeView(APIView):
         customer = _customer_for(principal, serializer.validated_data.get("customer"))
         if customer is None:
             raise ValidationFailed.field("customer", "Name the customer signing in.", "required")
-        cart = carts.cart_by_id(id)
-        if not (cart.status == CartStatus.MERGED or carts.visible_to(principal, cart)):
-            raise NotFound(f"No cart {id}.")
+        cart = carts.cart_for(principal, id)  # merged or not: another store's cart is 404
+        _check_customers_cart(principal, channel=cart.channel.code, customer_id=customer)
         merged = carts.merge_cart(cart=cart, customer_id=customer, actor=principal.ident)
         return _render(merged)

@@ -14,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver
 
 from config.api.roles import Role
+from inventory.models import Location
+from orders.models import Cart
 from tests.config.object_scope import (
     CLIENT,
     CUSTOMER,
@@ -24,7 +26,7 @@ from tests.config.object_scope import (
     Unscoped,
 )
 from tests.config.role_matrix import CALLERS, MATRIX, OK
-from tests.config.scope_builders import BUILDERS, World, snapshot
+from tests.config.scope_builders import BUILDERS, World, customer_cart, post, snapshot
 from tests.config.test_roles import api_endpoints
 from tests.loyalty.factories import CustomerFactory
 from tests.orders.conftest import _fast, network, programme  # noqa: F401  (fixtures)
@@ -200,3 +202,69 @@ def check_scope(world, row: Scoped, method: str, role: str, values: dict[str, An
         if method in WRITES and row.owner_writes:
             assert writes, f"{role} of side A wrote nothing: the probe proves little"
             assert snapshot() != before, role
+
+
+# --- Carts: the customer's cart behind the one named in the path ----------------------------
+# A cart merge answers (and writes to) the *customer's* open cart, and opening a cart for a
+# customer answers the one it has: at a POS terminal, a cart bound to another store stays
+# that store's (404), whichever way it is reached.
+
+CARTS = "/api/v1/carts/"
+
+
+def cart_rows(customer_id: int) -> list[tuple[str, Any, list[tuple[str, int]]]]:
+    return [
+        (cart.status, cart.location_id, sorted(cart.lines.values_list("sku", "quantity")))
+        for cart in Cart.objects.filter(customer_id=customer_id).order_by("pk")
+    ]
+
+
+def test_a_merged_cart_of_another_store_is_404_at_a_pos(world):
+    anna = world.customers["a"].pk
+    till_a, till_b = world.client(Role.POS, "a"), world.client(Role.POS, "b")
+    anonymous = post(till_a, CARTS, {"channel": "web"})
+    assert anonymous["location"] == "STORE-AMS"
+    post(till_a, f"{CARTS}{anonymous['id']}/lines/", {"sku": "TEE", "quantity": 1})
+    post(till_a, f"{CARTS}{anonymous['id']}/merge/", {"customer": anna})  # anna signs in at A
+    before = snapshot()
+
+    response = till_b.post(f"{CARTS}{anonymous['id']}/merge/", {"customer": anna}, format="json")
+    assert response.status_code == 404, response.json()
+    assert response["Content-Type"] == "application/problem+json"
+    assert snapshot() == before
+    again = till_a.post(f"{CARTS}{anonymous['id']}/merge/", {"customer": anna}, format="json")
+    assert again.status_code == 200  # store A's till repeats the merge: anna's cart again
+    assert again.json()["lines"][0]["sku"] == "TEE"
+
+
+def test_a_pos_cannot_merge_into_a_customers_cart_bound_to_another_store(world):
+    anna = world.customers["a"].pk
+    customer_cart(world)  # anna's open cart, bound to store A
+    till_b = world.client(Role.POS, "b")
+    mine = post(till_b, CARTS, {"channel": "web"})  # an anonymous cart at store B
+    post(till_b, f"{CARTS}{mine['id']}/lines/", {"sku": "MUG", "quantity": 2})
+    before = snapshot()
+
+    response = till_b.post(f"{CARTS}{mine['id']}/merge/", {"customer": anna}, format="json")
+    assert response.status_code == 404, response.json()
+    assert response["Content-Type"] == "application/problem+json"
+    assert snapshot() == before
+
+
+def test_a_pos_cannot_open_a_customers_cart_bound_to_another_store(world):
+    anna = world.customers["a"].pk
+    customer_cart(world)
+    before = snapshot()
+
+    response = world.client(Role.POS, "b").post(
+        CARTS, {"channel": "web", "customer": anna}, format="json"
+    )
+    assert response.status_code == 404, response.json()
+    assert response["Content-Type"] == "application/problem+json"
+    assert snapshot() == before
+    # At store A the till opens it (answers the one there is).
+    response = world.client(Role.POS, "a").post(
+        CARTS, {"channel": "web", "customer": anna}, format="json"
+    )
+    assert response.status_code == 200
+    assert cart_rows(anna) == [("open", Location.objects.get(code="STORE-AMS").pk, [("TEE", 1)])]
