@@ -25,7 +25,8 @@ Expected values:
 ``403``  authenticated, but the role may not do this at all.
 
 Business scoping (a POS terminal only at its store, a customer only their own orders) is not
-this table's business: an out-of-scope object answers 404 and is tested with the use case.
+this table's business: an out-of-scope object answers 404 and is tested with the use case, and
+for every endpoint that takes an identifier in ``object_scope.py`` (``test_object_scope.py``).
 """
 
 OK = "ok"
