@@ -176,15 +176,17 @@ def test_another_owners_object_is_404(world, name, method, kind):
     for role in allowed_roles(name, method, kind):
         if values is None or method in WRITES:
             values = BUILDERS[row.objects[kind]](world)
-        check_scope(world, row, method, role, values)
+        check_scope(world, row, method, role, values, row.objects[kind])
 
 
-def check_scope(world, row: Scoped, method: str, role: str, values: dict[str, Any]) -> None:
+def check_scope(
+    world, row: Scoped, method: str, role: str, values: dict[str, Any], built: str
+) -> None:
     before = snapshot() if method in WRITES else None
 
     response, writes = call_counting_writes(world, row, method, role, "b", values)
     assert response.status_code == 404, (
-        f"{role} of side B reached side A's {row.objects}: {response.status_code} "
+        f"{role} of side B reached side A's {built}: {response.status_code} "
         f"{response.content[:300]!r}"
     )
     assert response["Content-Type"] == "application/problem+json"
