@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from config.api.errors import PROBLEM_CONTENT_TYPE
+from config.api.idempotency import MAX_KEY_LENGTH
 from config.api.permissions import PUBLIC, allowed_roles
 
 
@@ -64,6 +65,21 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """What DRF's DecimalField parses. Spectacular's ``^-?\\d{0,w}(?:\\.\\d{0,d})?$`` also
+    matches "", "-" and ".", which DRF refuses; and a ``minimum`` means nothing on a string,
+    so a field that may not go below zero must not offer the minus sign either."""
+    whole, places = field.max_whole_digits, field.decimal_places
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    if whole == 0:
+        number = rf"0?\.\d{{1,{places}}}|0"
+    elif places:
+        number = rf"\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}}"
+    else:
+        number = rf"\d{{1,{whole}}}"
+    return rf"^{sign}(?:{number})$"
+
+
 class AutoSchema(BaseAutoSchema):
     def get_auth(self):
         auth = list(super().get_auth())
@@ -71,13 +87,50 @@ class AutoSchema(BaseAutoSchema):
             auth.append({})  # anonymous callers are welcome too
         return auth
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not isinstance(schema, dict):
+            return schema
+        if isinstance(field, serializers.DecimalField) and "pattern" in schema:
+            schema["pattern"] = decimal_pattern(field)
+        # ``many=True`` with ``allow_empty=False`` (DRF: "This list may not be empty.")
+        if (
+            isinstance(field, serializers.ListSerializer)
+            and not field.allow_empty
+            and schema.get("type") == "array"
+        ):
+            schema["minItems"] = max(schema.get("minItems", 0), 1)
+        return schema
+
+    def _map_basic_serializer(self, serializer, direction):
+        """A read-only field declared ``required=False`` is left out of some answers (a
+        location's ``distance_km`` is there only with ``?near=``): not required, then.
+        Spectacular otherwise calls every read-only field required."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        optional = {
+            name
+            for name, field in serializer.fields.items()
+            if field.read_only and field._kwargs.get("required") is False
+        }
+        if optional and schema.get("required"):
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         if self.method == "POST":
             params.append(
                 OpenApiParameter(
                     "Idempotency-Key",
-                    str,
+                    # What the middleware accepts: 1 to 255 characters, not all blank.
+                    {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_KEY_LENGTH,
+                        "pattern": r"\S",
+                    },
                     OpenApiParameter.HEADER,
                     required=False,
                     description=(

@@ -191,7 +191,17 @@ class CartLineDetailView(APIView):
     @extend_schema(
         summary="Set the quantity of a cart line",
         parameters=[CART_ID, SKU],
-        request=s.CartLineQuantitySerializer,
+        # A plain schema, not the serializer: spectacular makes every field of a PATCH
+        # serializer optional, but this view needs the quantity.
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {
+                    "quantity": {"type": "integer", "minimum": 1, "maximum": s.MAX_QUANTITY}
+                },
+                "required": ["quantity"],
+            }
+        },
         responses=s.CartSerializer,
     )
     def patch(self, request, id, sku):
@@ -205,7 +215,7 @@ class CartLineDetailView(APIView):
         summary="Remove a line from a cart",
         parameters=[CART_ID, SKU],
         request=None,
-        responses=s.CartSerializer,
+        responses={200: s.CartSerializer},  # the cart as it is now, not a bare 204
     )
     def delete(self, request, id, sku):
         cart = carts.cart_for(request.user, id)

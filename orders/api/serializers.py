@@ -117,6 +117,20 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(SIX_PLACES)
 
 
+def address_input(address: dict[str, Any] | None) -> AddressInput | None:
+    """The service's address from validated ``OrderAddressInSerializer`` data."""
+    if not address:
+        return None
+    return AddressInput(
+        line1=address.get("line1", ""),
+        city=address.get("city", ""),
+        postal_code=address.get("postal_code", ""),
+        country=address.get("country", "").upper(),
+        latitude=_decimal(address.get("latitude")),
+        longitude=_decimal(address.get("longitude")),
+    )
+
+
 def order_request(data: dict[str, Any], **overrides: Any) -> OrderRequest:
     """The service's request from validated ``OrderInSerializer`` data."""
     fulfilment = data["fulfilment"]
@@ -128,16 +142,7 @@ def order_request(data: dict[str, Any], **overrides: Any) -> OrderRequest:
         "lines": [LineInput(line["sku"], line["quantity"]) for line in data.get("lines") or ()],
         "method": fulfilment["method"],
         "pickup_location": fulfilment.get("pickup_location"),
-        "address": AddressInput(
-            line1=address.get("line1", ""),
-            city=address.get("city", ""),
-            postal_code=address.get("postal_code", ""),
-            country=address.get("country", "").upper(),
-            latitude=_decimal(address.get("latitude")),
-            longitude=_decimal(address.get("longitude")),
-        )
-        if address
-        else None,
+        "address": address_input(address),
         "customer_id": data.get("customer"),
         "email": data.get("email") or None,
         "coupon_codes": tuple(data.get("coupon_codes") or ()),
@@ -263,6 +268,8 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="channel.code")
+    # Not an EmailField: an anonymous POS sale has no address, and "" is no email.
+    email = serializers.CharField(help_text="The contact address; empty for an anonymous sale.")
     customer = serializers.IntegerField(source="customer_id", allow_null=True)
     lines = OrderLineSerializer(many=True)
     fulfilments = FulfilmentSerializer(many=True)
