@@ -15,6 +15,8 @@ from django.urls import path
 from django.utils import timezone
 
 from returns.models import (
+    Exchange,
+    ExchangeLine,
     FinalSale,
     Refund,
     Return,
@@ -84,8 +86,62 @@ class ReturnLineInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ["kind", "amount", "points", "reference", "created_at"]
+    fields = ["kind", "method", "payment", "amount", "points", "reference", "created_at"]
     readonly_fields = fields
+
+
+def _replacement_lines(exchange: Exchange) -> str:
+    return ", ".join(
+        f"{line.quantity} × {line.sku}"
+        + (f" at {line.unit_price} (price paid)" if line.unit_price is not None else "")
+        for line in exchange.lines.all()
+    )
+
+
+class ExchangeInline(ReadOnlyInline, admin.StackedInline):
+    model = Exchange
+    fields = [
+        "method",
+        "status",
+        "order",
+        "replacement",
+        "total",
+        "paid_from_refund",
+        "charged",
+        "pickup_location",
+        "note",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Replacement goods")
+    def replacement(self, obj: Exchange) -> str:
+        return _replacement_lines(obj)
+
+
+class ExchangeLineInline(ReadOnlyInline):
+    model = ExchangeLine
+    fields = ["sku", "quantity", "replaces", "unit_price"]
+    readonly_fields = fields
+
+
+@admin.register(Exchange)
+class ExchangeAdmin(admin.ModelAdmin):
+    """Exchanges, written with their returns: read-only."""
+
+    list_display = ["ret", "method", "status", "order", "total", "paid_from_refund", "charged"]
+    list_filter = ["status", "method"]
+    search_fields = ["ret__number", "order__number", "ret__order__number", "lines__sku"]
+    list_select_related = ["ret", "order"]
+    inlines = [ExchangeLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Return)
@@ -105,7 +161,7 @@ class ReturnAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "refund_method", "received_location", "created_at"]
     search_fields = ["number", "order__number", "order__email"]
-    inlines = [ReturnLineInline, RefundInline]
+    inlines = [ReturnLineInline, RefundInline, ExchangeInline]
     change_list_template = "admin/returns/return/change_list.html"
     list_select_related = ["order", "return_location", "received_location"]
 

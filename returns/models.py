@@ -241,3 +241,92 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+# --- Exchanges ------------------------------------------------------------------------------
+
+
+class ExchangeMethod(models.TextChoices):
+    IN_STORE = "in_store", "Handed over at the till"
+    SHIP = "ship", "Shipped"
+    PICKUP = "pickup", "Picked up at a store"
+
+
+class ExchangeStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the return"
+    PLACED = "placed", "Replacement ordered"
+    UNAVAILABLE = "unavailable", "Could not be ordered: refunded instead"
+    CANCELLED = "cancelled", "Cancelled with the return"
+
+
+class Exchange(models.Model):
+    """Replacement goods asked for with a return. The replacement is an order of its own
+    (``order``): a POS sale handed over at the till, or an order shipped or picked up through
+    the normal checkout and DOM, placed when the return is received. Its total is paid first
+    from the return's refund (``paid_from_refund``, a captured ``exchange`` payment on the
+    new order); any difference is charged (``charged``) or refunded to the original tenders.
+    Lines replacing a returned line with another size or colour of the same product carry
+    the unit price paid (``ExchangeLine.unit_price``); others are at the current price."""
+
+    ret = models.OneToOneField(Return, on_delete=models.CASCADE, related_name="exchange")
+    method = models.CharField(max_length=10, choices=ExchangeMethod.choices)
+    status = models.CharField(
+        max_length=12, choices=ExchangeStatus.choices, default=ExchangeStatus.PENDING
+    )
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    shipping_address = models.JSONField(default=dict, blank=True)
+    pickup_location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payment = models.JSONField(
+        default=dict, blank=True, help_text="How the difference is paid online (method, …)."
+    )
+    total = _money(help_text="The replacement's total (an estimate until it is ordered).")
+    paid_from_refund = _money()
+    charged = _money(help_text="Paid on top of the refund.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method__in=ExchangeMethod.values), name="exchange_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ExchangeStatus.values), name="exchange_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Exchange for {self.ret}"
+
+
+class ExchangeLine(models.Model):
+    exchange = models.ForeignKey(Exchange, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField("SKU", max_length=64)
+    quantity = models.PositiveIntegerField()
+    replaces = models.ForeignKey(
+        "orders.OrderLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The returned line this replaces with another variant at the price paid.",
+    )
+    unit_price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The price paid per unit of the replaced line; empty: the current price.",
+    )
+
+    class Meta:
+        ordering = ["exchange", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="exchange_line_quantity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"

@@ -19,13 +19,19 @@ from config.api.roles import Principal, Role
 from orders import selectors as order_selectors
 from orders.models import Order
 from returns.errors import NotFound
-from returns.models import Refund, Return, ReturnLine, ReturnStatus
+from returns.models import Exchange, ExchangeLine, Refund, Return, ReturnLine, ReturnStatus
 
 ALL_ORDERS = Principal(role=Role.MERCHANDISER, name="returns")
 
 PREFETCH = (
     Prefetch("lines", queryset=ReturnLine.objects.order_by("id")),
     Prefetch("refunds", queryset=Refund.objects.order_by("id")),
+    Prefetch(
+        "exchange",
+        queryset=Exchange.objects.select_related("order", "pickup_location").prefetch_related(
+            Prefetch("lines", queryset=ExchangeLine.objects.order_by("id"))
+        ),
+    ),
 )
 
 

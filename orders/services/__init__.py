@@ -19,6 +19,7 @@ from orders.services.checkout_request import (
     LoyaltyInput,
     OrderRequest,
     PaymentInput,
+    PrepaidInput,
     check_request,
     plan,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "LoyaltyInput",
     "OrderRequest",
     "PaymentInput",
+    "PrepaidInput",
     "RefundPart",
     "UnitsValue",
     "authorise_payment",

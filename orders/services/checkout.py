@@ -55,7 +55,7 @@ from orders.services.checkout_request import (
 )
 from orders.services.notifications import notify
 from orders.services.order_lines import write_order_lines
-from orders.services.payments import authorise_payment
+from orders.services.payments import authorise_payment, record_prepaid
 from orders.services.pickup import new_pickup_code
 from orders.services.pickup_times import pickup_ready_by
 from pricing import services as pricing_services
@@ -220,6 +220,8 @@ def _commit(
     )
 
     amount_due = quote.total - points_value
+    if request.prepaid is not None:
+        amount_due -= record_prepaid(order=order, prepaid=request.prepaid, due=amount_due)
     if amount_due > 0:
         authorise_payment(
             order=order,

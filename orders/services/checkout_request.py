@@ -31,6 +31,7 @@ MAX_LINES = pricing_services.MAX_LINES
 class LineInput:
     sku: str
     quantity: int
+    fixed_price: Decimal | None = None  # agreed beforehand (an exchange): no promotions
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,18 @@ class PaymentInput:
 
 
 @dataclass(frozen=True)
+class PrepaidInput:
+    """Money the customer has already paid towards the order (an exchange's share of its
+    return's refund): up to ``amount`` of the total becomes a captured payment of ``method``
+    at checkout, and only the rest is authorised or tendered. Services set it, never a
+    client."""
+
+    amount: Decimal
+    method: str = "exchange"
+    reference: str = ""
+
+
+@dataclass(frozen=True)
 class OrderRequest:
     """Everything a checkout (or a dry-run plan) is asked for, as plain values."""
 
@@ -83,6 +96,7 @@ class OrderRequest:
     expected_total: Decimal | None = None
     price_location: str | None = None  # a POS terminal's store: its prices and tax
     cart_id: str | None = None  # order a cart's lines (orders.services.carts); closed on commit
+    prepaid: PrepaidInput | None = None
 
 
 @dataclass
@@ -219,7 +233,10 @@ def price(request: OrderRequest, checked: _Checked, *, now: datetime | None = No
     when ``expected_total`` differs from the quote's total."""
     quote = pricing_services.quote(
         channel=checked.channel,
-        lines=[pricing_services.CartItem(line.sku, line.quantity) for line in request.lines],
+        lines=[
+            pricing_services.CartItem(line.sku, line.quantity, line.fixed_price)
+            for line in request.lines
+        ],
         location=checked.price_location,
         customer_id=checked.customer_id,
         coupon_codes=list(request.coupon_codes),

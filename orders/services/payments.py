@@ -52,6 +52,35 @@ def authorise_payment(
     return payment
 
 
+def record_prepaid(*, order: Order, prepaid, due: Decimal, actor: str = "") -> Decimal:
+    """Up to ``prepaid.amount`` of ``due`` as a payment already captured (an exchange paid
+    with its return's refund). Returns the amount recorded, 0.00 when nothing is due."""
+    amount = min(to_cents(prepaid.amount), due)
+    if amount <= 0:
+        return ZERO
+    payment = Payment.objects.create(
+        order=order,
+        method=prepaid.method,
+        provider="manual",
+        reference=prepaid.reference,
+        amount=amount,
+        captured_amount=amount,
+        status=PaymentStatus.CAPTURED,
+    )
+    record_event(
+        order=order,
+        kind=EventKind.PAYMENT_CAPTURED,
+        actor=actor,
+        detail={
+            "payment": payment.pk,
+            "method": prepaid.method,
+            "amount": str(amount),
+            "reference": prepaid.reference,
+        },
+    )
+    return amount
+
+
 def _payments(order: Order) -> list[Payment]:
     return list(Payment.objects.select_for_update().filter(order=order).order_by("id"))
 

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.api.errors import DomainError
-from config.money import ZERO, allocate
+from config.money import ZERO, allocate, to_cents
 from inventory import selectors as inventory_selectors
 from inventory.models import Channel, Location
 from inventory.services.stock import Entry
@@ -58,9 +58,10 @@ from orders.models import (
 from orders.routing.service import local_date
 from orders.services.carts import close_cart, lines_for_order
 from orders.services.checkout import order_number, points_reference
-from orders.services.checkout_request import _reattr
+from orders.services.checkout_request import PrepaidInput, _reattr
 from orders.services.events import refresh_status
 from orders.services.order_lines import write_order_lines
+from orders.services.payments import record_prepaid
 from orders.services.pos_request import (
     POS_CHANNEL,
     SaleLine,
@@ -123,7 +124,7 @@ def sell(*, request: SaleRequest, actor: str = "", now: datetime | None = None) 
     snapshot = pricing_services.build_snapshot(
         channel=channel,
         lines=[
-            pricing_services.CartItem(sku, line.quantity)
+            pricing_services.CartItem(sku, line.quantity, line.fixed_price)
             for sku, line in zip(skus, lines, strict=True)
         ],
         location=store,
@@ -150,10 +151,13 @@ def sell(*, request: SaleRequest, actor: str = "", now: datetime | None = None) 
         raise CouponUnavailable(errors[0]["detail"], errors=errors)
 
     points, points_value = _points(request, card_number, quote.total)
-    tenders, change = _tenders(request.tenders, due=quote.total - points_value, points=points_value)
+    due = quote.total - points_value
+    prepaid = min(to_cents(request.prepaid.amount), due) if request.prepaid else ZERO
+    tenders, change = _tenders(request.tenders, due=due - prepaid, points=points_value)
     credit = _store_credit(request, customer_id=customer_id, email=email)
     if credit and not email:
         email = credit[0].email  # a guest's: a return of the sale credits the same address
+    email = email or request.email
     order = _commit(
         channel=channel,
         store=store,
@@ -168,6 +172,7 @@ def sell(*, request: SaleRequest, actor: str = "", now: datetime | None = None) 
         credit=credit,
         change=change,
         overrides=overrides,
+        prepaid=request.prepaid if prepaid else None,
         cart_id=cart.pk if cart else None,
         actor=actor,
         occurred_at=occurred_at,
@@ -192,6 +197,7 @@ def _commit(
     credit: list[_CreditSpend],
     change: Decimal,
     overrides: list[_Override],
+    prepaid: PrepaidInput | None,
     cart_id,
     actor: str,
     occurred_at: datetime,
@@ -279,6 +285,8 @@ def _commit(
                 )
             )
     Payment.objects.bulk_create(payments)
+    if prepaid is not None:
+        record_prepaid(order=order, prepaid=prepaid, due=quote.total - points_value, actor=actor)
     PriceOverride.objects.bulk_create(
         PriceOverride(
             order=order,

@@ -23,7 +23,7 @@ from orders.models import (
     ManagerApprovalCode,
     TenderMethod,
 )
-from orders.services.checkout_request import _reattr
+from orders.services.checkout_request import PrepaidInput, _reattr
 from pricing import services as pricing_services
 
 POS_CHANNEL = "pos"
@@ -45,6 +45,7 @@ class SaleLine:
     discount_percent: Decimal | None = None  # a manual line discount
     reason: str = ""
     approval_code: str = ""
+    fixed_price: Decimal | None = None  # agreed beforehand (an exchange): no promotions
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class SaleRequest:
     redeem_points: int = 0
     occurred_at: datetime | None = None
     cart_id: str | None = None
+    prepaid: PrepaidInput | None = None  # an exchange's share of its return's refund
+    email: str = ""  # a guest's e-mail address (an exchange of a guest's order)
 
 
 @dataclass

@@ -34,6 +34,8 @@ class LineIndex:
         by_sku: dict[str, list[int]] = {}
         by_path: dict[str, list[int]] = {}
         for index, line in enumerate(lines):
+            if not line.promotable:
+                continue
             by_sku.setdefault(line.sku, []).append(index)
             for path in ancestor_paths(line.category_path):
                 by_path.setdefault(path, []).append(index)
@@ -45,15 +47,17 @@ class LineIndex:
 
     def targeted_by(self, rule: PromotionRule) -> tuple[int, ...]:
         """Indices of the lines the rule targets, in cart order. No SKUs and no categories:
-        every line."""
+        every promotable line."""
         if not rule.skus and not rule.category_paths:
-            return tuple(range(len(self.lines)))
+            return tuple(i for i, line in enumerate(self.lines) if line.promotable)
         found: set[int] = set()
         if len(rule.skus) <= len(self.by_sku):
             for sku in rule.skus:
                 found.update(self.by_sku.get(sku, ()))
         else:
-            found.update(i for i, line in enumerate(self.lines) if line.sku in rule.skus)
+            found.update(
+                i for i, line in enumerate(self.lines) if line.promotable and line.sku in rule.skus
+            )
         for path in rule.category_paths:
             found.update(self.by_category_path.get(path, ()))
         return tuple(sorted(found))

@@ -49,6 +49,9 @@ class CartLine:
     unit_price: Decimal
     category_path: str = ""  # "apparel/tops/": the SKU's category and its ancestors
     tax_rate: Decimal = Decimal(0)  # percentage that applies to this line where it is sold
+    # False for a line at a price agreed beforehand (an exchange at the price paid): no
+    # promotion touches it, nor counts it towards a threshold.
+    promotable: bool = True
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,13 @@ MAX_COUPONS = 20
 
 @dataclass(frozen=True)
 class CartItem:
-    """One line to price: a SKU code and a whole number of units."""
+    """One line to price: a SKU code and a whole number of units. ``fixed_price`` is a unit
+    price agreed beforehand (an exchange at the price paid): it replaces the list price and
+    no promotion applies to the line."""
 
     sku: str
     quantity: int
+    fixed_price: Decimal | None = None
 
 
 def quote(
@@ -128,9 +131,10 @@ def build_snapshot(
         CartLine(
             sku=line.sku,
             quantity=line.quantity,
-            unit_price=prices[skus[line.sku][0]],
+            unit_price=prices[skus[line.sku][0]] if line.fixed_price is None else line.fixed_price,
             category_path=skus[line.sku][1],
             tax_rate=_rate_for(tax_rates, skus[line.sku][1]),
+            promotable=line.fixed_price is None,
         )
         for line in lines
     )

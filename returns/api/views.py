@@ -18,6 +18,9 @@ from rest_framework.views import APIView
 
 from config.api.permissions import principal_of
 from config.api.roles import Principal, Role
+from orders.api.serializers import address_input
+from orders.services import PaymentInput
+from orders.services.pos import TenderInput
 from returns import selectors, services, slips
 from returns.api import serializers as s
 from returns.errors import NotFound, ValidationFailed
@@ -86,7 +89,17 @@ class ReturnListView(generics.GenericAPIView):
         "the units (after every discount, with tax), to the original tenders or store credit; "
         "points redeemed come back as points, points earned are reversed. 409 "
         "`not_returnable` names each refused line in `errors` with the reason "
-        "(`outside_window`, `final_sale`, `more_than_left`); nothing is written then.",
+        "(`outside_window`, `final_sale`, `more_than_left`); nothing is written then.\n\n"
+        "**Exchanges.** `exchange.lines` asks for replacement goods. A line with `replaces` "
+        "(an order line being returned) is another size or colour of the same product at "
+        "the unit price paid for that line, never above its current price; any other line is "
+        "at its current price. The replacement is paid from the refund first; what is left "
+        "is refunded, and what it costs beyond the refund is charged: `exchange.tenders` at "
+        "the till, `exchange.payment` online. At a till the replacement is handed over at "
+        "once (`in_store`, a POS sale) or shipped or picked up; online it is ordered through "
+        "the normal checkout and routing when the return is received, and if it can no "
+        "longer be ordered then the return is refunded in full (`exchange.status` "
+        "`unavailable`).",
         request=s.ReturnInSerializer,
         responses={201: s.ReturnSerializer},
     )
@@ -106,10 +119,25 @@ class ReturnListView(generics.GenericAPIView):
             return_location=location,
             refund_method=data["refund_method"],
             receive_now=at_store,
+            exchange=_exchange(data.get("exchange"), at_store=at_store),
             actor=principal.ident,
         )
         ret = _reread(ret.number)
         return Response(s.ReturnSerializer(ret).data, status=status.HTTP_201_CREATED)
+
+
+def _exchange(data: dict | None, *, at_store: bool) -> services.ExchangeInput | None:
+    if not data:
+        return None
+    payment = data.get("payment")
+    return services.ExchangeInput(
+        lines=[services.ExchangeLineInput(**line) for line in data["lines"]],
+        method=data.get("method") or ("in_store" if at_store else "ship"),
+        address=address_input(data.get("address")),
+        pickup_location=data.get("pickup_location") or None,
+        tenders=[TenderInput(**tender) for tender in data.get("tenders") or ()],
+        payment=PaymentInput(payment["method"], payment.get("reference", "")) if payment else None,
+    )
 
 
 def _reread(number: str) -> Return:

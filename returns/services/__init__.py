@@ -1,5 +1,6 @@
 """The returns app's writes: one function per use case, one transaction each."""
 
+from returns.services.exchanges import ExchangeInput, ExchangeLineInput
 from returns.services.refunds import credit_store_credit
 from returns.services.returns import (
     ReceivedLineInput,
@@ -10,6 +11,8 @@ from returns.services.returns import (
 )
 
 __all__ = [
+    "ExchangeInput",
+    "ExchangeLineInput",
     "ReceivedLineInput",
     "ReturnLineInput",
     "cancel_return",

@@ -42,6 +42,8 @@ from returns.models import (
     ReturnNumber,
     ReturnStatus,
 )
+from returns.services import exchanges
+from returns.services.exchanges import ExchangeInput
 from returns.services.policy import Rules, sku_facts
 from returns.services.refunds import credit_store_credit
 
@@ -171,6 +173,7 @@ def create_return(
     return_location: str | None,
     refund_method: str = RefundMethod.ORIGINAL,
     receive_now: bool = False,
+    exchange: ExchangeInput | None = None,
     actor: str = "",
     now: datetime | None = None,
 ) -> Return:
@@ -202,7 +205,7 @@ def create_return(
             currency=order.currency,
             created_by=actor[:120],
         )
-        ReturnLine.objects.bulk_create(
+        return_lines = ReturnLine.objects.bulk_create(
             ReturnLine(
                 ret=ret,
                 order_line_id=line.order_line,
@@ -219,6 +222,17 @@ def create_return(
             actor=actor,
             detail={"return": number, "status": "requested" if not receive_now else "received"},
         )
+        record = None
+        if exchange is not None:
+            record = exchanges.create_exchange(
+                ret=ret,
+                order=order,
+                exchange=exchange,
+                return_lines=return_lines,
+                order_lines=order_lines,
+                location=location,
+                at_till=receive_now,
+            )
         if receive_now:
             _receive(
                 order=order,
@@ -228,9 +242,12 @@ def create_return(
                 actor=actor,
                 now=now,
                 at_till=True,
+                tenders=exchange.tenders if exchange else (),
             )
         else:
             _estimate(ret=ret, order_lines=order_lines, pending=_pending(order, exclude=ret.pk))
+            if record is not None:
+                exchanges.estimate(record, refund=ret.refund_total)
     logger.info("return %s of order %s: %s", ret.number, order.number, ret.status)
     return ret
 
@@ -331,6 +348,7 @@ def _receive(
     actor: str,
     now: datetime,
     at_till: bool = False,
+    tenders: Sequence = (),
 ):
     handed = _handed_over(order)
     pending = _pending(order, exclude=ret.pk)
@@ -389,8 +407,23 @@ def _receive(
         after=returned,
         actor=actor,
     )
+    exchanged = exchanges.order_replacement(
+        ret=ret, order=order, refund=amount, tenders=tenders, at_till=at_till, actor=actor
+    )
+    if exchanged:
+        ret.refunds.create(
+            kind=RefundKind.EXCHANGE,
+            amount=exchanged,
+            method=exchanges.EXCHANGE_TENDER,
+            reference=f"return:{ret.number}:exchange",
+        )
     to_tender, to_credit = _refund_money(
-        order=order, ret=ret, amount=amount, points=points_back, at_till=at_till, actor=actor
+        order=order,
+        ret=ret,
+        amount=amount - exchanged,
+        points=points_back,
+        at_till=at_till,
+        actor=actor,
     )
     if points_back:
         ret.refunds.create(
@@ -414,6 +447,7 @@ def _receive(
                 for line in lines
             ],
             "amount": str(amount),
+            "exchange": str(exchanged),
             "store_credit": str(to_credit),
             "points_refunded": points_back,
             "points_reversed": reversed_points,
@@ -582,6 +616,7 @@ def cancel_return(*, number: str, actor: str = "") -> Return:
             raise InvalidState(f"Return {number} is {ret.status}, not requested.")
         Return.objects.filter(pk=ret.pk).update(status=ReturnStatus.CANCELLED)
         ret.status = ReturnStatus.CANCELLED
+        exchanges.cancel_exchange(ret)
         order_services.record_event(
             order=order, kind="note", actor=actor, detail={"return": number, "status": "cancelled"}
         )

@@ -3,7 +3,7 @@ coupon reasons and tax. Pure: no database."""
 
 import pytest
 
-from pricing.engine import price_cart
+from pricing.engine import CartLine, price_cart
 from tests.pricing.engine_helpers import HOUR, NOW, D, coupon, line, promo, snap
 
 
@@ -497,3 +497,27 @@ def test_order_totals_add_up():
 def test_quantity_below_one_is_a_bug_in_the_caller():
     with pytest.raises(ValueError, match="quantity"):
         price_cart(snap([line(quantity=0)]))
+
+
+# --- Lines at an agreed price (exchanges) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        promo(kind="percent_off", value="50"),  # every line
+        promo(kind="percent_off", value="50", skus=["A", "B"]),
+        promo(kind="percent_off", value="50", category_paths=["apparel/"]),
+        promo(kind="spend_threshold", value="5.00", min_subtotal="15.00"),
+    ],
+)
+def test_a_line_at_an_agreed_price_takes_no_promotion_and_counts_to_no_threshold(rule):
+    agreed = CartLine(
+        sku="A", quantity=1, unit_price=D("12.00"), category_path="apparel/tees/", promotable=False
+    )
+    quote = price_cart(snap([agreed, line(sku="B", price="10.00")], [rule]))
+    assert quote.lines[0].discount_total == D("0")
+    assert quote.lines[0].total == D("12.00")
+    # The other line is discounted as if it were alone: the 15.00 threshold is not reached.
+    expected_b = D("0") if rule.kind == "spend_threshold" else D("5.00")
+    assert quote.lines[1].discount_total == expected_b

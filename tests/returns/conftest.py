@@ -4,6 +4,7 @@ order through the API and hand it over through the fulfilment API."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from config.api.roles import Role
 from tests.orders.conftest import (  # noqa: F401  (fixtures used by the returns tests)
@@ -20,6 +21,14 @@ ORDERS = "/api/v1/orders/"
 FULFILMENTS = "/api/v1/fulfilments/"
 RETURNS = "/api/v1/returns/"
 LOCATIONS = ["WH-NEAR", "WH-FAR", "STORE-AMS", "STORE-UTR"]
+
+
+@pytest.fixture
+def admin_client(client):
+    """The Django test client logged in as a superuser."""
+    user = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

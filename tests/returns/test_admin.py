@@ -4,7 +4,6 @@ a table and a chart; the policy pages."""
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from returns.models import Return
@@ -13,13 +12,6 @@ from tests.orders.conftest import ship_body, stock
 from tests.returns.conftest import RETURNS, hand_over, place, return_body
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    user = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
