@@ -125,7 +125,13 @@ def create_exchange(
         )
         for index, line in enumerate(exchange.lines)
     )
-    record.total = _quote(record, channel=channel, price_location=price_location, order=order)
+    try:
+        record.total = _quote(record, channel=channel, price_location=price_location, order=order)
+        if method != ExchangeMethod.IN_STORE:
+            # The checkout's own checks now (address, pickup store), not at the receipt.
+            order_services.check_request(_order_request(record, order=order, refund=ZERO))
+    except DomainError as exc:
+        raise _under_exchange(exc) from None
     Exchange.objects.filter(pk=record.pk).update(total=record.total)
     return record
 
@@ -364,43 +370,50 @@ def order_replacement(
 
 
 def _place(exchange: Exchange, *, order: Order, refund: Decimal, tenders, actor: str) -> Order:
-    prepaid = order_services.PrepaidInput(
-        amount=refund, method=EXCHANGE_TENDER, reference=f"return:{exchange.ret.number}"
-    )
-    lines = list(exchange.lines.all())
-    if exchange.method == ExchangeMethod.IN_STORE:
-        return sell(
-            request=SaleRequest(
-                store=exchange.ret.return_location.code,
-                lines=[
-                    SaleLine(quantity=line.quantity, sku=line.sku, fixed_price=line.unit_price)
-                    for line in lines
-                ],
-                tenders=list(tenders),
-                customer_id=order.customer_id,
-                email=order.email,
-                prepaid=prepaid,
-            ),
-            actor=actor,
+    if exchange.method != ExchangeMethod.IN_STORE:
+        return order_services.place_order(
+            request=_order_request(exchange, order=order, refund=refund), actor=actor
         )
-    channel, _ = _selling_channel(order, method=exchange.method, location=None)
-    return order_services.place_order(
-        request=order_services.OrderRequest(
-            channel=channel,
+    return sell(
+        request=SaleRequest(
+            store=exchange.ret.return_location.code,
             lines=[
-                order_services.LineInput(line.sku, line.quantity, line.unit_price) for line in lines
+                SaleLine(quantity=line.quantity, sku=line.sku, fixed_price=line.unit_price)
+                for line in exchange.lines.all()
             ],
-            method=exchange.method,
-            pickup_location=exchange.pickup_location.code if exchange.pickup_location else None,
-            address=_address(exchange.shipping_address),
+            tenders=list(tenders),
             customer_id=order.customer_id,
             email=order.email,
-            payment=order_services.PaymentInput(**exchange.payment)
-            if exchange.payment
-            else order_services.PaymentInput(),
-            prepaid=prepaid,
+            prepaid=_prepaid(exchange, refund),
         ),
         actor=actor,
+    )
+
+
+def _prepaid(exchange: Exchange, refund: Decimal):
+    return order_services.PrepaidInput(
+        amount=refund, method=EXCHANGE_TENDER, reference=f"return:{exchange.ret.number}"
+    )
+
+
+def _order_request(exchange: Exchange, *, order: Order, refund: Decimal):
+    """The replacement as a checkout request (ship or pickup)."""
+    channel, _ = _selling_channel(order, method=exchange.method, location=None)
+    return order_services.OrderRequest(
+        channel=channel,
+        lines=[
+            order_services.LineInput(line.sku, line.quantity, line.unit_price)
+            for line in exchange.lines.all()
+        ],
+        method=exchange.method,
+        pickup_location=exchange.pickup_location.code if exchange.pickup_location else None,
+        address=_address(exchange.shipping_address),
+        customer_id=order.customer_id,
+        email=order.email,
+        payment=order_services.PaymentInput(**exchange.payment)
+        if exchange.payment
+        else order_services.PaymentInput(),
+        prepaid=_prepaid(exchange, refund),
     )
 
 
@@ -418,7 +431,7 @@ def _address(stored: dict) -> order_services.AddressInput | None:
 def _under_exchange(exc: DomainError) -> DomainError:
     """Errors of the replacement's sale name the exchange's fields (``exchange.tenders``)."""
     for error in exc.errors:
-        attr = error.get("attr") or ""
+        attr = (error.get("attr") or "").removeprefix("fulfilment.")
         if not attr.startswith("exchange."):
             error["attr"] = f"exchange.{attr}" if attr else "exchange"
     return exc

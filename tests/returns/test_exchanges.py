@@ -223,6 +223,19 @@ def test_an_online_exchange_out_of_stock_at_receipt_is_refunded_in_full(
         ([("NOPE", 1)], {}, "exchange.lines.0.sku", "unknown_sku"),
         ([("TEE-L", 1, 0)], {"method": "teleport"}, "exchange.method", "invalid"),
         ([("TEE-L", 1, 0)], {"method": "pickup"}, "exchange.pickup_location", "required"),
+        (
+            [("TEE-L", 1, 0)],
+            {
+                "address": {
+                    "line1": "Nowhere 1",
+                    "city": "Nowhere",
+                    "postal_code": "9999",
+                    "country": "NL",
+                }
+            },
+            "exchange.address.postal_code",
+            "unknown_postal_code",
+        ),
     ],
 )
 def test_a_bad_exchange_is_refused_and_nothing_is_written(
