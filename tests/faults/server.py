@@ -70,9 +70,16 @@ class Server:
     """``gunicorn config.wsgi`` with production settings (DEBUG off, a real SECRET_KEY,
     persistent connections with health checks), sync workers, on a free local port."""
 
-    def __init__(self, *, database_url: str, workers: int = 2, env: dict | None = None):
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        workers: int = 2,
+        env: dict | None = None,
+        log_dir: Path | None = None,
+    ):
         self.port = free_port()
-        self.log = Path(tempfile.gettempdir()) / f"faults-gunicorn-{self.port}.log"
+        self.log = Path(log_dir or tempfile.gettempdir()) / f"gunicorn-{self.port}.log"
         environment = {
             **os.environ,
             "DJANGO_ENV": "production",
@@ -124,8 +131,9 @@ class Server:
                 ):
                     return
             time.sleep(0.2)
+        log = self.log.read_text()[-3000:]
         self.stop()
-        raise RuntimeError(f"gunicorn did not come up:\n{self.log.read_text()[-3000:]}")
+        raise RuntimeError(f"gunicorn did not come up:\n{log}")
 
     def worker_pids(self) -> list[int]:
         return [pid for pid in children(self.process.pid) if alive(pid)]

@@ -148,7 +148,17 @@ def rig(tmp_path):
     for worker in workers:
         worker.stop()
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_delete(queue)
+        channel = connection.default_channel
+        channel.queue_delete(queue)
+        # The worker bound the queue to an exchange of the same name; this process never
+        # declared it, so queue_delete leaves the binding sets: remove them by name.
+        channel.client.delete(
+            *(
+                getattr(channel, prefix) % queue
+                for prefix in ("keyprefix_queue", "keyprefix_binding_permanent")
+                if hasattr(channel, prefix)
+            )
+        )
 
 
 def runs(entries: list[str]) -> list[str]:

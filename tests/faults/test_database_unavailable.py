@@ -107,7 +107,7 @@ CONNECT_TIMEOUT = 1  # DATABASE_CONNECT_TIMEOUT for the server (production defau
 
 @pytest.mark.postgres
 def test_gunicorn_answers_503_fast_while_the_database_is_cut_off_and_recovers_by_itself(
-    transactional_db, storefront_key
+    transactional_db, storefront_key, tmp_path
 ):
     db = connection.settings_dict
     proxy = TcpProxy((db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)))
@@ -115,6 +115,7 @@ def test_gunicorn_answers_503_fast_while_the_database_is_cut_off_and_recovers_by
         database_url=url_of_test_database(host="127.0.0.1", port=proxy.port),
         workers=1,
         env={"DATABASE_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT)},
+        log_dir=tmp_path,
     )
     token = {"Authorization": f"Token {storefront_key}"}
     reads = [("/api/v1/locations/", {}), ("/api/v1/orders/", token), ("/healthz", {})]

@@ -88,13 +88,16 @@ def owner_of_local_port(port: int, pids: list[int]) -> int | None:
     return None
 
 
-def backend_writing_in_transaction() -> tuple[int, int] | None:
-    """(client port, xid) of a server backend with an open transaction that wrote rows."""
+def checkout_writing_in_transaction() -> tuple[int, int] | None:
+    """(client port, xid) of a server backend in the middle of a checkout: an open
+    transaction that has written rows (it has an xid) and is at the orders' tables (a
+    carts' hold never touches them)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT client_port, backend_xid::text FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_xid IS NOT NULL AND client_port IS NOT NULL LIMIT 1"
+            "AND backend_xid IS NOT NULL AND client_port IS NOT NULL "
+            """AND query LIKE '%%"orders\\_%%' LIMIT 1"""
         )
         row = cursor.fetchone()
     return (row[0], int(row[1])) if row else None
@@ -161,8 +164,8 @@ def shop(transactional_db, network):  # noqa: F811
     return create_api_client(name="shop", role=Role.STOREFRONT)[1]
 
 
-def test_a_worker_killed_mid_checkout_leaves_complete_orders_and_no_stuck_stock(shop):
-    server = Server(database_url=url_of_test_database(), workers=2)
+def test_a_worker_killed_mid_checkout_leaves_complete_orders_and_no_stuck_stock(shop, tmp_path):
+    server = Server(database_url=url_of_test_database(), workers=2, log_dir=tmp_path)
     try:
         with Stream(server, shop) as stream:
             deadline = time.monotonic() + 20
@@ -170,7 +173,7 @@ def test_a_worker_killed_mid_checkout_leaves_complete_orders_and_no_stuck_stock(
                 time.sleep(0.05)
             victim = None
             while victim is None and time.monotonic() < deadline:
-                found = backend_writing_in_transaction()
+                found = checkout_writing_in_transaction()
                 if found is not None:
                     port, xid = found
                     pid = owner_of_local_port(port, server.worker_pids())
@@ -200,6 +203,7 @@ def test_a_worker_killed_mid_checkout_leaves_complete_orders_and_no_stuck_stock(
 
     # The killed worker's one request got no answer; every other request got a proper one.
     assert len(stream.failures) == 1, stream.failures
+    assert stream.failures[0][1] == "order"
     statuses = Counter((kind, status) for _, kind, status, _ in stream.answers)
     assert set(statuses) <= {("order", 201), ("order", 409), ("hold", 201), ("hold", 409)}, statuses
     assert statuses["order", 201] >= 5, statuses
