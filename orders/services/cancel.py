@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.money import ZERO
 from inventory import services as inventory_services
 from loyalty import services as loyalty_services
 from orders.errors import InvalidState
@@ -21,11 +22,12 @@ from orders.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    PaymentStatus,
 )
 from orders.services.checkout import points_reference
 from orders.services.events import record_event, refresh_status
 from orders.services.notifications import notify
-from orders.services.payments import void_payments
+from orders.services.payments import refund_payment, void_payments
 from pricing import services as pricing_services
 
 logger = logging.getLogger(__name__)
@@ -115,6 +117,7 @@ def cancel_order(*, order: Order, reason: str = "", actor: str = "") -> Order:
             )
         OrderEvent.objects.bulk_create(events)
         void_payments(order=order, actor=actor)
+        _refund_captured_money(order=order, reason=reason, actor=actor)
         Order.objects.filter(pk=order.pk).update(cancel_reason=reason[:300], cancelled_at=now)
         order.cancel_reason, order.cancelled_at = reason[:300], now
         record_event(
@@ -131,3 +134,24 @@ def cancel_order(*, order: Order, reason: str = "", actor: str = "") -> Order:
         )
     logger.info("order %s cancelled by %s", order.number, actor or "system")
     return order
+
+
+def _refund_captured_money(*, order: Order, reason: str, actor: str) -> None:
+    """Money already taken before any hand-over (an exchange paid from its return's
+    refund) goes back with the cancellation: store credit for such tenders."""
+    captured = sum(
+        (
+            p.captured_amount - p.refunded_amount
+            for p in order.payments.exclude(status=PaymentStatus.VOIDED)
+        ),
+        ZERO,
+    )
+    if captured > 0:
+        refund_payment(
+            order=order,
+            amount=captured,
+            reference=f"cancel:{order.number}",
+            reason=reason or "Order cancelled",
+            actor=actor,
+            notify_customer=False,
+        )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from config.money import ZERO, allocate, to_cents
+from loyalty import services as loyalty_services
 from orders.errors import InvalidState, ValidationFailed
 from orders.models import EventKind, NotificationKind, Order, Payment, PaymentStatus
 from orders.payments import get_provider
@@ -160,7 +161,9 @@ def refund_payment(
     """Give back ``amount`` of money paid for ``order`` (units cancelled after a short pick,
     a return). What is still only authorised is reduced first (never taken, so nothing to
     send back); then captured money is refunded across the payments in proportion to what
-    each took and has not given back (:func:`refund_captured` is the returns' variant). Records an event
+    each took and has not given back, a tender that cannot take money back (an exchange's
+    credit, store credit, …) as store credit to the order's e-mail address
+    (:func:`refund_captured` is the returns' variant). Records an event
     ``payment_refunded`` and, with ``notify_customer``, a ``refunded`` notification (its
     ``points`` mention the points given back with it).
 
@@ -194,11 +197,21 @@ def refund_payment(
         parts.append({"payment": str(payment.pk), "released": str(release)})
         left -= release
     for payment, back in _in_proportion(payments, left):
-        get_provider(payment.provider).refund(
-            reference=payment.reference, amount=back, currency=order.currency
-        )
+        credit = payment.method in CREDIT_ONLY_TENDERS and bool(order.email)
+        if credit:
+            loyalty_services.issue_store_credit(
+                email=order.email,
+                customer_id=order.customer_id,
+                amount=back,
+                currency=order.currency,
+                reference=f"order:{order.number}:{reference}:{payment.pk}",
+            )
+        else:
+            get_provider(payment.provider).refund(
+                reference=payment.reference, amount=back, currency=order.currency
+            )
         _mark_refunded(payment, back)
-        parts.append({"payment": str(payment.pk), "refunded": str(back)})
+        parts.append({"payment": str(payment.pk), "refunded": str(back), "to_store_credit": credit})
         left -= back
     record_event(
         order=order,

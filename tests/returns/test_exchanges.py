@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import SKU, StockLevel
+from loyalty.models import StoreCreditAccount
 from orders.models import Fulfilment, Order, OrderStatus, Payment
 from pricing import services as pricing_services
 from pricing.models import PriceList
@@ -302,3 +303,23 @@ def test_the_admin_shows_the_exchange_inline_and_lists_exchanges(
     listing = admin_client.get("/admin/returns/exchange/", {"q": "MUG"})
     assert listing.status_code == 200
     assert body["exchange"]["order"].encode() in listing.content
+
+
+def test_a_cancelled_replacement_gives_its_exchange_credit_back_as_store_credit(
+    network, sizes, me, customer, staff
+):
+    order = _web_order(me, staff, ("TEE", 1), email=customer.email)
+    stock("TEE-L", "WH-FAR", 1)
+    number = me.post(
+        RETURNS,
+        return_body(order, (0, 1), location=None, exchange=_exchange(order, 0, ("TEE-L", 1, 0))),
+        format="json",
+    ).json()["number"]
+    received = staff.post(f"{RETURNS}{number}/receive/", {"location": "WH-NEAR"}, format="json")
+    replacement = received.json()["exchange"]["order"]
+    cancelled = me.post(f"/api/v1/orders/{replacement}/cancel/", {}, format="json")
+    assert cancelled.status_code == 200, cancelled.json()
+    exchange_payment = Payment.objects.get(order__number=replacement, method="exchange")
+    assert exchange_payment.refunded_amount == Decimal("20.00")
+    assert StoreCreditAccount.objects.get(email=customer.email).balance == Decimal("20.00")
+    assert level("TEE-L", "WH-FAR").reserved == 0
