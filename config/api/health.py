@@ -1,6 +1,7 @@
 """``/healthz``: 200 when the database (and the broker, when one is configured) answer."""
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import connection
@@ -23,16 +24,28 @@ def _database_ok() -> bool:
         return False
 
 
+# A load balancer calls /healthz every few seconds on every worker: a broker that answered
+# this recently is taken as up rather than opening a connection per call. A failure is
+# never remembered, so an outage shows on the next call.
+BROKER_OK_FOR_SECONDS = 5.0
+_broker_ok_at = float("-inf")
+
+
 def _broker_ok() -> bool:
+    global _broker_ok_at
+    if time.monotonic() - _broker_ok_at < BROKER_OK_FOR_SECONDS:
+        return True
     from config.celery import app
 
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-        return True
     except Exception:
         logger.exception("health check: broker unreachable")
+        _broker_ok_at = float("-inf")
         return False
+    _broker_ok_at = time.monotonic()
+    return True
 
 
 @csrf_exempt

@@ -14,6 +14,11 @@ class UnreachableDatabase:
         raise OperationalError("connection refused")
 
 
+@pytest.fixture(autouse=True)
+def _forget_the_last_broker_check(monkeypatch):
+    monkeypatch.setattr(health, "_broker_ok_at", float("-inf"))
+
+
 @pytest.fixture
 def embedded_broker(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
@@ -76,3 +81,30 @@ def test_healthy_with_the_real_broker(anon):
 def test_health_is_not_throttled_or_authenticated(anon, embedded_broker):
     response = anon.get("/healthz", HTTP_AUTHORIZATION="Token not-a-real-token")
     assert response.status_code == 200
+
+
+def test_a_broker_that_answered_moments_ago_is_not_asked_again(real_broker, monkeypatch):
+    calls = []
+
+    class Connection:
+        def __enter__(self):
+            calls.append(1)
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def ensure_connection(self, **kwargs):
+            if fail:
+                raise ConnectionError("refused")
+
+    monkeypatch.setattr(celery_app, "connection_for_write", Connection)
+    fail = False
+    assert health._broker_ok()
+    assert health._broker_ok()
+    assert len(calls) == 1  # the second call inside the window asked nobody
+    monkeypatch.setattr(health, "_broker_ok_at", float("-inf"))  # the window is over
+    fail = True
+    assert not health._broker_ok()
+    assert not health._broker_ok()  # a failure is never remembered: asked again
+    assert len(calls) == 3
