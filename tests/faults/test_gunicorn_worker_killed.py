@@ -4,8 +4,8 @@ half-written order and no stuck stock.
 Gunicorn runs with production settings (two sync workers) against the test database. Client
 threads stream checkouts (ship and pickup, one and two lines; some run out of stock and get
 409) and carts' holds with a TTL. The test watches PostgreSQL for a worker's backend that has
-written rows in an open transaction, finds the worker process owning that connection, and
-kills it with SIGKILL. Then: that transaction was rolled back, its client got no answer,
+written rows in an open transaction, finds the worker process owning that connection,
+freezes it, and kills it with SIGKILL if the transaction is still open and waiting for it. Then: that transaction was rolled back, its client got no answer,
 every other request got a proper one, the server went on serving, every order in the
 database was answered 201 and is complete, no hold belongs to a missing order, and stock
 equals its ledger. Finally the expiry job, with the clock past the carts' TTL, releases the
@@ -88,19 +88,59 @@ def owner_of_local_port(port: int, pids: list[int]) -> int | None:
     return None
 
 
-def checkout_writing_in_transaction() -> tuple[int, int] | None:
-    """(client port, xid) of a server backend in the middle of a checkout: an open
-    transaction that has written rows (it has an xid) and is at the orders' tables (a
+def checkout_writing_in_transaction() -> tuple[int, int, int] | None:
+    """(backend pid, client port, xid) of a server backend in the middle of a checkout: an
+    open transaction that has written rows (it has an xid) and is at the orders' tables (a
     carts' hold never touches them)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT client_port, backend_xid::text FROM pg_stat_activity "
+            "SELECT pid, client_port, backend_xid::text FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
             "AND backend_xid IS NOT NULL AND client_port IS NOT NULL "
             """AND query LIKE '%%"orders\\_%%' LIMIT 1"""
         )
         row = cursor.fetchone()
-    return (row[0], int(row[1])) if row else None
+    return (row[0], row[1], int(row[2])) if row else None
+
+
+def waiting_for_its_client(backend: int, xid: int, timeout: float = 2.0) -> bool:
+    """Whether the backend's transaction ``xid`` is still open and idle, waiting for the
+    client's next statement (the client being frozen, it can then never commit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT state, backend_xid::text FROM pg_stat_activity WHERE pid = %s", [backend]
+            )
+            row = cursor.fetchone()
+        if row is None or row[1] != str(xid):
+            return False  # committed or rolled back meanwhile
+        if row[0] == "idle in transaction":
+            return True
+        time.sleep(0.002)  # a statement is running: it ends, then the backend waits
+    return False
+
+
+def kill_a_worker_mid_checkout(server: Server, deadline: float) -> tuple[int, int] | None:
+    """SIGKILL a gunicorn worker whose checkout transaction has written rows and not
+    committed: (worker pid, xid). The worker is frozen (SIGSTOP) first, and killed only if
+    its transaction is then open and waiting for it, so that the kill cannot come after a
+    COMMIT that was already on its way."""
+    while time.monotonic() < deadline:
+        found = checkout_writing_in_transaction()
+        if found is None:
+            time.sleep(0.001)
+            continue
+        backend, port, xid = found
+        pid = owner_of_local_port(port, server.worker_pids())
+        if pid is None:
+            continue
+        os.kill(pid, signal.SIGSTOP)
+        if waiting_for_its_client(backend, xid):
+            os.kill(pid, signal.SIGKILL)
+            return pid, xid
+        os.kill(pid, signal.SIGCONT)
+    return None
 
 
 def transaction_status(xid: int) -> str:
@@ -171,15 +211,7 @@ def test_a_worker_killed_mid_checkout_leaves_complete_orders_and_no_stuck_stock(
             deadline = time.monotonic() + 20
             while len(stream.created("order")) < 5 and time.monotonic() < deadline:
                 time.sleep(0.05)
-            victim = None
-            while victim is None and time.monotonic() < deadline:
-                found = checkout_writing_in_transaction()
-                if found is not None:
-                    port, xid = found
-                    pid = owner_of_local_port(port, server.worker_pids())
-                    if pid is not None:
-                        os.kill(pid, signal.SIGKILL)
-                        victim = (pid, xid)
+            victim = kill_a_worker_mid_checkout(server, deadline=time.monotonic() + 20)
             assert victim is not None, "no checkout transaction caught in the act"
             killed_at = time.monotonic()
             # Keep the stream going until the respawned worker has served too.
