@@ -300,6 +300,14 @@ SCHEMA_GAPS = {
 }
 RULES |= {
     ("POST /api/v1/pos/sales/", "cart", "invalid"): "lines or a cart, not both",
+    ("POST /api/v1/orders/", "cart", "invalid"): "lines or a cart, not both",
+    ("POST /api/v1/routing/plan/", "cart", "invalid"): "lines or a cart, not both",
+    ("POST /api/v1/orders/", "fulfilment.address.longitude", "required"): (
+        "both coordinates or neither"
+    ),
+    ("POST /api/v1/orders/", "fulfilment.address.latitude", "required"): (
+        "both coordinates or neither"
+    ),
     ("POST /api/v1/promotions/", "min_subtotal", "required"): "a spend threshold needs one",
     ("PATCH /api/v1/promotions/{id}/", "min_subtotal", "required"): "a spend threshold needs one",
 }
