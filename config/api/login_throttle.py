@@ -112,7 +112,8 @@ class ThrottledLoginMixin:
         except forms.ValidationError:
             record_failure(limits, username=username, address=address)
             raise
-        clear_failures(limits, username=username, address=address)
+        if self.get_user() is not None:  # signed in (not merely a form missing its password)
+            clear_failures(limits, username=username, address=address)
         return cleaned
 
 

@@ -84,6 +84,14 @@ def test_a_successful_store_login_clears_the_failures_and_does_not_count(anouk):
         assert sign_in(STORE_LOGIN, "anouk", PASSWORD)["Location"] == "/store/"
 
 
+def test_a_form_without_a_password_does_not_clear_the_failures(anouk):
+    for _ in range(2):
+        sign_in(STORE_LOGIN, "anouk", "guess")
+    assert sign_in(STORE_LOGIN, "anouk", "").status_code == 200  # the field is required
+    sign_in(STORE_LOGIN, "anouk", "guess")
+    assert sign_in(STORE_LOGIN, "anouk", PASSWORD).status_code == 429
+
+
 def test_the_failures_window_ends(anouk, monkeypatch):
     import time
 
