@@ -90,6 +90,19 @@ class RefundInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the services (stock, money and points move with them): read-only here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def _replacement_lines(exchange: Exchange) -> str:
     return ", ".join(
         f"{line.quantity} × {line.sku}"
@@ -125,7 +138,7 @@ class ExchangeLineInline(ReadOnlyInline):
 
 
 @admin.register(Exchange)
-class ExchangeAdmin(admin.ModelAdmin):
+class ExchangeAdmin(ReadOnlyAdmin):
     """Exchanges, written with their returns: read-only."""
 
     list_display = ["ret", "method", "status", "order", "total", "paid_from_refund", "charged"]
@@ -134,18 +147,9 @@ class ExchangeAdmin(admin.ModelAdmin):
     list_select_related = ["ret", "order"]
     inlines = [ExchangeLineInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Return)
-class ReturnAdmin(admin.ModelAdmin):
+class ReturnAdmin(ReadOnlyAdmin):
     """Returns are written by the services (stock, money and points move with them):
     read-only here."""
 
@@ -164,15 +168,6 @@ class ReturnAdmin(admin.ModelAdmin):
     inlines = [ReturnLineInline, RefundInline, ExchangeInline]
     change_list_template = "admin/returns/return/change_list.html"
     list_select_related = ["order", "return_location", "received_location"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.report_view)

@@ -173,7 +173,7 @@ def refund_payment(
     amount = to_cents(amount)
     if amount < 0:
         raise ValidationFailed.field("amount", "A refund is not negative.")
-    done = order.events.filter(kind=EventKind.PAYMENT_REFUNDED, detail__reference=reference).first()
+    done = _refund_done(order, reference)
     if done is not None:
         return Decimal(done.detail["amount"])
     payments = [p for p in _payments(order) if p.status != PaymentStatus.VOIDED]
@@ -213,6 +213,36 @@ def refund_payment(
         _mark_refunded(payment, back)
         parts.append({"payment": str(payment.pk), "refunded": str(back), "to_store_credit": credit})
         left -= back
+    _record_refund(
+        order=order,
+        amount=amount,
+        reference=reference,
+        reason=reason,
+        actor=actor,
+        parts=parts,
+        notify_customer=notify_customer,
+        points=points,
+    )
+    return amount
+
+
+def _refund_done(order: Order, reference: str):
+    """The ``payment_refunded`` event of an earlier refund with this reference, if any."""
+    return order.events.filter(kind=EventKind.PAYMENT_REFUNDED, detail__reference=reference).first()
+
+
+def _record_refund(
+    *,
+    order: Order,
+    amount: Decimal,
+    reference: str,
+    reason: str,
+    actor: str,
+    parts: list,
+    notify_customer: bool,
+    points: int,
+) -> None:
+    """The history entry that makes a refund idempotent, and the customer's notice."""
     record_event(
         order=order,
         kind=EventKind.PAYMENT_REFUNDED,
@@ -226,7 +256,6 @@ def refund_payment(
             key=f"{order.number}:refunded:{reference}",
             context={"amount": str(amount), "points": points, "reason": reason},
         )
-    return amount
 
 
 def _in_proportion(payments: Sequence[Payment], amount: Decimal) -> list[tuple[Payment, Decimal]]:
@@ -301,7 +330,7 @@ def refund_captured(
     amount = to_cents(amount)
     if amount < 0:
         raise ValidationFailed.field("amount", "A refund is not negative.")
-    done = order.events.filter(kind=EventKind.PAYMENT_REFUNDED, detail__reference=reference).first()
+    done = _refund_done(order, reference)
     if done is not None:
         return [
             RefundPart(
@@ -331,24 +360,16 @@ def refund_captured(
         left -= back
     if left > 0:
         parts.append(RefundPart(None, "", left, True))
-    record_event(
+    _record_refund(
         order=order,
-        kind=EventKind.PAYMENT_REFUNDED,
+        amount=amount,
+        reference=reference,
+        reason=reason,
         actor=actor,
-        detail={
-            "reference": reference,
-            "amount": str(amount),
-            "reason": reason,
-            "parts": [part.as_json() for part in parts],
-        },
+        parts=[part.as_json() for part in parts],
+        notify_customer=notify_customer,
+        points=points,
     )
-    if notify_customer and (amount or points):
-        notify(
-            order=order,
-            kind=NotificationKind.REFUNDED,
-            key=f"{order.number}:refunded:{reference}",
-            context={"amount": str(amount), "points": points, "reason": reason},
-        )
     return parts
 
 

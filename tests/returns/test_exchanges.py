@@ -53,6 +53,15 @@ def _exchange(order, index, *lines, **extra):
     }
 
 
+def _online(client, order, *lines, **extra):
+    """Ask online to return one unit of the order's first line, with an exchange."""
+    return client.post(
+        RETURNS,
+        return_body(order, (0, 1), location=None, exchange=_exchange(order, 0, *lines, **extra)),
+        format="json",
+    )
+
+
 def test_another_size_at_the_till_is_at_the_price_paid_and_moves_no_money(
     network, sizes, storefront, staff, till
 ):
@@ -163,11 +172,7 @@ def test_an_online_exchange_ships_through_the_dom_when_the_return_is_received(
 ):
     order = _web_order(me, staff, ("TEE", 1), email=customer.email)
     stock("TEE-L", "WH-FAR", 2)
-    response = me.post(
-        RETURNS,
-        return_body(order, (0, 1), location=None, exchange=_exchange(order, 0, ("TEE-L", 1, 0))),
-        format="json",
-    )
+    response = _online(me, order, ("TEE-L", 1, 0))
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "requested"
@@ -198,11 +203,7 @@ def test_an_online_exchange_out_of_stock_at_receipt_is_refunded_in_full(
     network, sizes, me, customer, staff
 ):
     order = _web_order(me, staff, ("TEE", 1), email=customer.email)
-    response = me.post(
-        RETURNS,
-        return_body(order, (0, 1), location=None, exchange=_exchange(order, 0, ("TEE-L", 1, 0))),
-        format="json",
-    )
+    response = _online(me, order, ("TEE-L", 1, 0))
     assert response.status_code == 201, response.json()
     number = response.json()["number"]
     received = staff.post(f"{RETURNS}{number}/receive/", {"location": "WH-NEAR"}, format="json")
@@ -243,11 +244,7 @@ def test_a_bad_exchange_is_refused_and_nothing_is_written(
     network, sizes, me, customer, staff, lines, extra, attr, code
 ):
     order = _web_order(me, staff, ("TEE", 1), ("MUG", 1), email=customer.email)
-    response = me.post(
-        RETURNS,
-        return_body(order, (0, 1), location=None, exchange=_exchange(order, 0, *lines, **extra)),
-        format="json",
-    )
+    response = _online(me, order, *lines, **extra)
     assert response.status_code == 400, response.json()
     assert (response.json()["errors"][0]["attr"], response.json()["errors"][0]["code"]) == (
         attr,
@@ -259,27 +256,14 @@ def test_a_bad_exchange_is_refused_and_nothing_is_written(
 
 def test_only_a_till_hands_the_replacement_over_in_store(network, sizes, me, customer, staff):
     order = _web_order(me, staff, ("TEE", 1), email=customer.email)
-    response = me.post(
-        RETURNS,
-        return_body(
-            order,
-            (0, 1),
-            location=None,
-            exchange=_exchange(order, 0, ("TEE-L", 1, 0), method="in_store"),
-        ),
-        format="json",
-    )
+    response = _online(me, order, ("TEE-L", 1, 0), method="in_store")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "not_at_a_till"
 
 
 def test_a_cancelled_return_cancels_its_exchange(network, sizes, me, customer, staff):
     order = _web_order(me, staff, ("TEE", 1), email=customer.email)
-    number = me.post(
-        RETURNS,
-        return_body(order, (0, 1), location=None, exchange=_exchange(order, 0, ("TEE-L", 1, 0))),
-        format="json",
-    ).json()["number"]
+    number = _online(me, order, ("TEE-L", 1, 0)).json()["number"]
     assert me.post(f"{RETURNS}{number}/cancel/", format="json").status_code == 200
     assert Exchange.objects.get(ret__number=number).status == "cancelled"
     assert not Refund.objects.exists()
@@ -310,11 +294,7 @@ def test_a_cancelled_replacement_gives_its_exchange_credit_back_as_store_credit(
 ):
     order = _web_order(me, staff, ("TEE", 1), email=customer.email)
     stock("TEE-L", "WH-FAR", 1)
-    number = me.post(
-        RETURNS,
-        return_body(order, (0, 1), location=None, exchange=_exchange(order, 0, ("TEE-L", 1, 0))),
-        format="json",
-    ).json()["number"]
+    number = _online(me, order, ("TEE-L", 1, 0)).json()["number"]
     received = staff.post(f"{RETURNS}{number}/receive/", {"location": "WH-NEAR"}, format="json")
     replacement = received.json()["exchange"]["order"]
     cancelled = me.post(f"/api/v1/orders/{replacement}/cancel/", {}, format="json")
