@@ -1,5 +1,6 @@
 """Inventory's reads, shared by the API, the admin, the screens and the other apps."""
 
+from inventory.selectors.audit import stock_discrepancies
 from inventory.selectors.catalog import (
     categories,
     category_by_code,
@@ -44,6 +45,7 @@ __all__ = [
     "sku_by_code",
     "skus",
     "sort_by_distance",
+    "stock_discrepancies",
     "stock_levels",
     "transfer_by_id",
     "transfers",

@@ -247,7 +247,7 @@ def test_a_worker_killed_mid_checkout_leaves_complete_orders_and_no_stuck_stock(
     assert set(Order.objects.values_list("number", flat=True)) == answered
     assert books.incomplete_orders() == []
     assert books.orphan_order_holds() == []
-    assert books.stock_off_books() == []
+    assert books.off_books() == []
     holds = {body["id"] for body in stream.created("hold")}
     carts = Reservation.objects.exclude(owner=books.ORDER_HOLDS)
     assert set(carts.filter(status="active").values_list("pk", flat=True)) == holds
@@ -257,5 +257,5 @@ def test_a_worker_killed_mid_checkout_leaves_complete_orders_and_no_stuck_stock(
     assert inventory_services.release_expired_reservations(now=later) == len(holds)
     assert not carts.filter(status="active").exists()
     assert books.reserved_beyond_orders() == []
-    assert books.stock_off_books() == []
+    assert books.off_books() == []
     assert books.incomplete_orders() == []
