@@ -50,7 +50,7 @@ from bench._setup import (
     save,
     setup_django,
 )
-from bench.server import free_port, request, start_gunicorn, stop_process
+from bench.server import children, free_port, request, start_gunicorn, stop_process
 
 HOT = "CHK-HOT"
 SPREAD = [f"CHK-{n:04d}" for n in range(1000)]
@@ -239,19 +239,6 @@ def machine_busy() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / TICK
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def database_pids(name: str) -> list[int]:
     """The server's backends on our database and its background processes (WAL writer...)."""
     from django.db import connection
@@ -390,28 +377,19 @@ def measure(clients: Clients, kind: str, threads: int, seconds: float, warmup: f
 
 
 def check_books(created: int) -> list[tuple[str, bool, str]]:
-    """Nothing oversold, on hand == its ledger, reserved == its active holds == the units of
-    the orders, one order per 201 answered."""
+    """Nothing oversold, the stock books balance (``inventory``'s own check: on hand == its
+    ledger, reserved == its active holds), reserved == the units of the orders, one order per
+    201 answered."""
     from django.db.models import Sum
 
-    from inventory.models import Reservation, ReservationLine, StockLevel, StockMovement
+    from inventory.models import StockLevel
+    from inventory.selectors import stock_discrepancies
     from orders.models import FulfilmentLine, Order
 
     levels = list(
         StockLevel.objects.values_list(
             "pk", "location_id", "sku__sku", "on_hand", "reserved", "safety_stock"
         )
-    )
-    ledger = dict(
-        StockMovement.objects.values("level_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("level_id", "total")
-    )
-    held = dict(
-        ReservationLine.objects.filter(reservation__status=Reservation.Status.ACTIVE)
-        .values("level_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("level_id", "total")
     )
     ordered = {
         (location, sku): total
@@ -422,8 +400,7 @@ def check_books(created: int) -> list[tuple[str, bool, str]]:
         .values_list("fulfilment__location_id", "order_line__sku", "total")
     }
     oversold = [pk for pk, _, _, on_hand, reserved, safety in levels if reserved + safety > on_hand]
-    off_ledger = [pk for pk, _, _, on_hand, *_ in levels if on_hand != ledger.get(pk, 0)]
-    off_holds = [pk for pk, _, _, _, reserved, _ in levels if reserved != held.get(pk, 0)]
+    off_books = stock_discrepancies()
     off_orders = [
         pk for pk, loc, sku, _, reserved, _ in levels if reserved != ordered.get((loc, sku), 0)
     ]
@@ -432,8 +409,11 @@ def check_books(created: int) -> list[tuple[str, bool, str]]:
     hot = max(level[4] for level in levels if level[2] == HOT)
     return [
         ("no level oversold (reserved + safety <= on hand)", not oversold, f"{len(oversold)} bad"),
-        ("on hand == sum of its ledger, per level", not off_ledger, f"{len(off_ledger)} bad"),
-        ("reserved == sum of active hold lines, per level", not off_holds, f"{len(off_holds)} bad"),
+        (
+            "stock books balance (ledger, active holds)",
+            not off_books,
+            f"{len(off_books)} discrepancies" + "".join(f"; {p}" for p in off_books[:3]),
+        ),
         ("reserved == units of the orders, per level", not off_orders, f"{len(off_orders)} bad"),
         (
             "one order per 201 answered",

@@ -73,12 +73,10 @@ def spawn(command: list[str], env: dict, log: Path) -> subprocess.Popen:
     return process
 
 
-def start_gunicorn(
-    port: int, workers: int, log: Path, *, broker: str = "", env: dict | None = None
-) -> subprocess.Popen:
-    """gunicorn on 127.0.0.1:``port``; returns once /healthz answers 200 (exits if it never
-    does within a minute, showing the end of the log)."""
-    command = [
+def gunicorn_command(port: int, workers: int, *options: str) -> list[str]:
+    """README's production command line: ``workers`` sync workers, a 30 s timeout, bound to
+    127.0.0.1:``port``, plus ``options``."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -87,11 +85,32 @@ def start_gunicorn(
         str(workers),
         "--timeout",
         "30",
-        "--access-logfile",
-        "-",
+        *options,
         "--bind",
         f"127.0.0.1:{port}",
     ]
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc): gunicorn's workers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def start_gunicorn(
+    port: int, workers: int, log: Path, *, broker: str = "", env: dict | None = None
+) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:``port``; returns once /healthz answers 200 (exits if it never
+    does within a minute, showing the end of the log)."""
+    command = gunicorn_command(port, workers, "--access-logfile", "-")
     server = spawn(command, env or production_env(broker), log)
     try:
         started = time.monotonic()

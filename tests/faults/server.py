@@ -11,12 +11,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
-import secrets
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,13 +21,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from bench.server import children, free_port, gunicorn_command, production_env, stop_process
+
 ROOT = Path(settings.BASE_DIR)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def url_of_test_database(*, host: str | None = None, port: int | None = None) -> str:
@@ -42,20 +34,6 @@ def url_of_test_database(*, host: str | None = None, port: int | None = None) ->
     host = host or db.get("HOST") or "127.0.0.1"
     port = port or db.get("PORT") or 5432
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
-def children(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def alive(pid: int) -> bool:
@@ -80,36 +58,16 @@ class Server:
     ):
         self.port = free_port()
         self.log = Path(log_dir or tempfile.gettempdir()) / f"gunicorn-{self.port}.log"
+        # The benchmarks' production environment (DEBUG off, a real SECRET_KEY, plain HTTP,
+        # persistent connections, tasks run eagerly in the request, e-mail dropped).
         environment = {
-            **os.environ,
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",  # plain HTTP here; a TLS proxy is not part of it
+            **production_env(broker=""),
             "DATABASE_URL": database_url,
-            "CONN_MAX_AGE": "600",
-            "CELERY_BROKER_URL": "",  # tasks run in the request, eagerly
-            "EMAIL_URL": "dummymail://",
             "LOG_LEVEL": "WARNING",
-            "THROTTLE_CLIENT": "10000000/min",
-            "THROTTLE_ANONYMOUS": "10000000/min",
             **(env or {}),
         }
         environment.pop("DEBUG", None)
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "30",
-            "--graceful-timeout",
-            "5",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-        ]
+        command = gunicorn_command(self.port, workers, "--graceful-timeout", "5")
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
                 command,
@@ -170,15 +128,7 @@ class Server:
     def stop(self) -> None:
         """TERM to the master, KILL to its group if it lingers; waits for every worker."""
         pids = [self.process.pid, *self.worker_pids()]
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # any orphaned worker
+        stop_process(self.process)
         deadline = time.monotonic() + 10
         while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.05)
