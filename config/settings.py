@@ -104,6 +104,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
+    # No JIT: a quote's promotion query over a few thousand promotions is estimated just
+    # above jit_above_cost, and compiling it took 60 of its 104 ms (EXPLAIN ANALYZE on the
+    # bench data set). Short OLTP statements never win back what JIT costs.
+    if not env.bool("DATABASE_JIT", default=False):
+        options = DATABASES["default"]["OPTIONS"]
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the demo server and a management command share the file.
     DATABASES["default"]["OPTIONS"] = {

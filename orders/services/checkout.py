@@ -53,6 +53,7 @@ from orders.services.checkout_request import (
     plan,
     price,
 )
+from orders.services.events import explanation_for_history
 from orders.services.notifications import notify
 from orders.services.order_lines import write_order_lines
 from orders.services.payments import authorise_payment, record_prepaid
@@ -243,10 +244,7 @@ def _commit(
                     {"location": f.location, "lines": {str(p.index): p.quantity for p in f.lines}}
                     for f in planned
                 ],
-                "explanation": [
-                    {"location": e.location, "outcome": e.outcome, "reason": e.reason}
-                    for e in plan_.explanation
-                ],
+                "explanation": explanation_for_history(plan_.explanation),
             },
         )
     ]

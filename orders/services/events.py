@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from orders.models import EventKind, Order, OrderEvent, OrderStatus
@@ -15,6 +18,38 @@ def record_event(
     return OrderEvent.objects.create(
         order=order, kind=EventKind(kind), actor=actor, detail=detail or {}
     )
+
+
+# The history keeps the plan's own notes and the chosen locations, and this many of the
+# rejected ones; the rest are counted by reason. A network of a thousand locations wrote
+# 30 KB of rejections into every order, which no one reads there: the dry run
+# (POST /routing/plan/) explains every candidate.
+REJECTIONS_KEPT = 10
+
+
+def explanation_for_history(explanation: Iterable[Any]) -> list[dict[str, Any]]:
+    """A plan's explanation as the order's history keeps it (see ``REJECTIONS_KEPT``)."""
+    kept: list[dict[str, Any]] = []
+    rest: Counter[str] = Counter()
+    rejected = 0
+    for note in explanation:
+        entry = {"location": note.location, "outcome": note.outcome, "reason": note.reason}
+        if note.outcome == "rejected":
+            rejected += 1
+            if rejected > REJECTIONS_KEPT:
+                rest[re.sub(r"\d+(?:\.\d+)?", "…", note.reason)] += 1
+                continue
+        kept.append(entry)
+    if rest:
+        counts = "; ".join(f"{reason} ({n})" for reason, n in rest.most_common())
+        kept.append(
+            {
+                "location": None,
+                "outcome": "rejected",
+                "reason": f"{sum(rest.values())} more locations rejected: {counts}",
+            }
+        )
+    return kept
 
 
 def refresh_status(*, order: Order, actor: str = "") -> OrderStatus:

@@ -53,7 +53,7 @@ from orders.models import (
 from orders.routing import Method, Plan, PlanLine, Point, plan_order
 from orders.routing.service import local_date
 from orders.services.checkout import RESERVATION_OWNER
-from orders.services.events import record_event
+from orders.services.events import explanation_for_history, record_event
 from orders.services.unit_changes import (
     CancelledUnits,
     cancel_units,
@@ -357,10 +357,7 @@ def _create_fulfilments(
                 "location": location.code,
                 "lines": {p.sku: p.quantity for p in planned.lines},
                 "reservation": reservation.pk,
-                "explanation": [
-                    {"location": e.location, "outcome": e.outcome, "reason": e.reason}
-                    for e in plan.explanation
-                ],
+                "explanation": explanation_for_history(plan.explanation),
             },
         )
         created.append(fulfilment)

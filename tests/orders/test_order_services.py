@@ -23,6 +23,7 @@ from orders.models import (
 )
 from orders.payments import ManualProvider, get_provider
 from orders.routing.service import ship_orders_today
+from orders.routing.types import Explanation
 from orders.services import (
     LineInput,
     OrderRequest,
@@ -35,6 +36,7 @@ from orders.services import (
     void_payments,
 )
 from orders.services.checkout_request import AddressInput, PaymentInput
+from orders.services.events import REJECTIONS_KEPT, explanation_for_history
 from orders.status import LineState, derive_status
 from tests.orders.conftest import AMSTERDAM, stock
 
@@ -309,3 +311,27 @@ def test_capacity_counts_ship_orders_created_today_in_the_locations_own_day(netw
     # One order has several fulfilments at Tokyo today: it counts once.
     assert counts == {"WH-NEAR": 1, "STORE-TYO": 1}
     assert ship_orders_today([], now=now) == {}
+
+
+def test_the_history_keeps_the_chosen_locations_and_counts_most_rejections():
+    notes = [
+        Explanation(None, "plan", "1 shipment(s), cost 1.00; optimal"),
+        Explanation("WH-1", "chosen", "cost 1.00"),
+        *(
+            Explanation(f"ST-{i}", "rejected", f"has every line but costs {i}.50, more than 1.00")
+            for i in range(20)
+        ),
+        *(Explanation(f"X-{i}", "rejected", "has none of the ordered SKUs") for i in range(500)),
+    ]
+    kept = explanation_for_history(notes)
+    assert kept[:2] == [
+        {"location": None, "outcome": "plan", "reason": "1 shipment(s), cost 1.00; optimal"},
+        {"location": "WH-1", "outcome": "chosen", "reason": "cost 1.00"},
+    ]
+    assert len(kept) == 2 + REJECTIONS_KEPT + 1
+    assert kept[-1] == {
+        "location": None,
+        "outcome": "rejected",
+        "reason": "510 more locations rejected: has none of the ordered SKUs (500); "
+        "has every line but costs …, more than … (10)",
+    }
