@@ -120,3 +120,12 @@ def test_tasks_run_eagerly_without_a_broker_and_go_to_the_broker_with_one():
         "shell", "--no-imports", "-c", code, CELERY_BROKER_URL="redis://127.0.0.1:6379/0"
     )
     assert with_broker.stdout.strip() == "False redis://127.0.0.1:6379/0 None"
+
+
+def test_postgresql_connections_run_without_jit_unless_asked():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS'])"
+    url = "postgres://postgres@127.0.0.1:5432/retail"
+    default = manage("shell", "--no-imports", "-c", code, DATABASE_URL=url)
+    assert "'options': '-c jit=off'" in default.stdout, default.stderr
+    asked = manage("shell", "--no-imports", "-c", code, DATABASE_URL=url, DATABASE_JIT="true")
+    assert "jit" not in asked.stdout, asked.stderr
