@@ -277,6 +277,11 @@ CARTS_STALE_DAYS = env.int("CARTS_STALE_DAYS", default=30)
 # A POS staff discount above this percentage needs a store manager's approval code.
 POS_OVERRIDE_APPROVAL_PERCENT = env.int("POS_OVERRIDE_APPROVAL_PERCENT", default=20)
 
+# Each process keeps the promotions in force (pricing.services.promotion_catalog); a change
+# through the models shows at once where the cache (CACHE_URL) is shared, and after at most
+# this many seconds in every process otherwise.
+PROMOTION_CACHE_SECONDS = env.int("PROMOTION_CACHE_SECONDS", default=30)
+
 # --- Loyalty -----------------------------------------------------------------------------------
 LOYALTY_DEFAULT_PHONE_REGION = env.str("LOYALTY_DEFAULT_PHONE_REGION", default="NL")
 LOYALTY_CARD_PREFIX = env.str("LOYALTY_CARD_PREFIX", default="27")

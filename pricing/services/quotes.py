@@ -7,7 +7,6 @@ writes nothing; an order claims what its quote applied with
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +36,7 @@ from pricing.models import (
     Promotion,
     TaxRate,
 )
+from pricing.services import promotion_catalog
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
@@ -143,7 +143,7 @@ def build_snapshot(
         channel=channel,
         location=location,
         customer_id=customer_id,
-        sku_ids=[s[0] for s in skus.values()],
+        skus=list(skus),
         category_paths={path for _, path in skus.values()},
         coupon_promotion_ids={c.promotion_id for c in coupons},
         now=now,
@@ -316,52 +316,91 @@ def _coupons(codes: Sequence[str]) -> tuple[CouponInfo, ...]:
     )
 
 
-PROMOTION_FIELDS = (
-    "id",
-    "name",
-    "kind",
-    "value",
-    "min_quantity",
-    "min_subtotal",
-    "buy_quantity",
-    "get_quantity",
-    "tiers",
-    "requires_coupon",
-    "starts_at",
-    "ends_at",
-    "priority",
-    "exclusive",
-    "active",
-    "usage_limit",
-    "used_count",
-    "per_customer_limit",
-)
-
-
 def _promotion_rules(
     *,
     channel,
     location,
     customer_id: int | None,
-    sku_ids: list[int],
+    skus: Iterable[str],
     category_paths: set[str],
     coupon_promotion_ids: set[int],
     now: datetime,
 ) -> tuple[PromotionRule, ...]:
-    """The promotions that may apply, as engine rules, in five queries (six with a customer).
+    """The promotions that may apply, as engine rules: those in force for this channel and
+    location, under their usage limit and aimed at something in this cart; plus those that
+    the given coupons belong to, whatever their state, so that the engine can say why a
+    coupon does nothing. Each comes with its whole lists of SKUs, categories, channels and
+    locations. Read from this process's catalogue (:mod:`pricing.services.promotion_catalog`:
+    one query for fresh usage counts when a candidate has a limit, one more with a customer),
+    or from the database for a quote at another time than now."""
+    ancestors = {a for path in category_paths for a in ancestor_paths(path)}
+    if promotion_catalog.usable_at(now):
+        found = _from_catalogue(
+            channel=channel,
+            location=location,
+            skus=skus,
+            ancestors=ancestors,
+            coupon_promotion_ids=coupon_promotion_ids,
+            now=now,
+        )
+    else:
+        found = _from_database(
+            channel=channel,
+            location=location,
+            skus=skus,
+            ancestors=ancestors,
+            coupon_promotion_ids=coupon_promotion_ids,
+            now=now,
+        )
+    found.sort(key=lambda entry: (-entry.field("priority"), entry.field("id")))
+    limited = [e.field("id") for e in found if e.field("per_customer_limit") is not None]
+    customer_uses: dict[int, int] = {}
+    if customer_id is not None and limited:
+        customer_uses = dict(
+            CustomerPromotionUsage.objects.filter(
+                customer_id=customer_id, promotion_id__in=limited
+            ).values_list("promotion_id", "used_count")
+        )
+    return tuple(_rule(entry, customer_uses.get(entry.field("id"), 0)) for entry in found)
 
-    Those in force for this channel and location, under their usage limit and aimed at
-    something in this cart; plus those that the given coupons belong to, whatever their
-    state, so that the engine can say why a coupon does nothing. The lists of SKUs,
-    categories, channels and locations are fetched only as far as this quote goes (the
-    cart's SKUs, their categories, this channel and location), which gives the engine the
-    same answer as the whole lists; a coupon's promotion comes with its whole lists.
-    """
+
+def _from_catalogue(
+    *, channel, location, skus, ancestors, coupon_promotion_ids, now
+) -> list[promotion_catalog.Entry]:
+    found = promotion_catalog.catalogue().candidates(
+        channel=channel.code,
+        location=location.code if location is not None else None,
+        skus=skus,
+        category_paths=ancestors,
+        now=now,
+    )
+    limited = [e.field("id") for e in found if e.field("usage_limit") is not None]
+    used = (
+        dict(Promotion.objects.filter(pk__in=limited).values_list("pk", "used_count"))
+        if limited
+        else {}
+    )
+    kept = []
+    for entry in found:
+        pid = entry.field("id")
+        if pid in used:
+            if used[pid] >= entry.field("usage_limit") and pid not in coupon_promotion_ids:
+                continue  # used up: as if it were not there (unless a coupon names it)
+            entry = entry.with_used_count(used[pid])
+        kept.append(entry)
+    missing = set(coupon_promotion_ids) - {entry.field("id") for entry in kept}
+    if missing:
+        kept += promotion_catalog.entries_of(missing)
+    return kept
+
+
+def _from_database(
+    *, channel, location, skus, ancestors, coupon_promotion_ids, now
+) -> list[promotion_catalog.Entry]:
     through = {
         name: getattr(Promotion, name).through
         for name in ("skus", "categories", "channels", "locations")
     }
-    ancestors = {a for path in category_paths for a in ancestor_paths(path)}
 
     def has(name: str, **where):
         return Exists(through[name].objects.filter(promotion_id=OuterRef("pk"), **where))
@@ -377,66 +416,25 @@ def _promotion_rules(
         & location_ok
         & (
             (~has("skus") & ~has("categories"))
-            | has("skus", sku_id__in=sku_ids)
+            | has("skus", sku__sku__in=list(skus))
             | has("categories", category__path__in=ancestors)
         )
     )
-    rows = list(
-        Promotion.objects.filter(in_force | Q(pk__in=coupon_promotion_ids)).values_list(
-            *PROMOTION_FIELDS
-        )
+    return promotion_catalog.entries(
+        Promotion.objects.filter(in_force | Q(pk__in=coupon_promotion_ids))
     )
-    if not rows:
-        return ()
 
-    # The M2M rows of the promotions found only: a channel or location row exists for most
-    # running promotions, and reading them all (1,333 of 2,000 in the bench data set) cost
-    # more than the rest of the quote.
-    found_ids = [row[0] for row in rows]
-    of_coupons = Q(promotion_id__in=coupon_promotion_ids)
 
-    def pairs(name: str, value: str, where: Q) -> dict[int, set[str]]:
-        found: dict[int, set[str]] = defaultdict(set)
-        for pid, code in (
-            through[name]
-            .objects.filter((Q(promotion_id__in=found_ids) & where) | of_coupons)
-            .values_list("promotion_id", value)
-        ):
-            found[pid].add(code)
-        return found
-
-    skus = pairs("skus", "sku__sku", Q(sku_id__in=sku_ids))
-    categories = pairs("categories", "category__path", Q(category__path__in=ancestors))
-    channels = pairs("channels", "channel__code", Q(channel_id=channel.pk))
-    locations = pairs(
-        "locations",
-        "location__code",
-        Q(location_id=location.pk) if location is not None else Q(pk__in=[]),
+def _rule(entry: promotion_catalog.Entry, customer_used_count: int) -> PromotionRule:
+    fields = dict(zip(promotion_catalog.PROMOTION_FIELDS, entry.row, strict=True))
+    pid = fields.pop("id")
+    fields["tiers"] = frozenset(fields["tiers"] or ())
+    return PromotionRule(
+        id=pid,
+        skus=entry.skus,
+        category_paths=entry.category_paths,
+        channels=entry.channels,
+        locations=entry.locations,
+        customer_used_count=customer_used_count,
+        **fields,
     )
-    customer_uses: dict[int, int] = {}
-    per_customer = PROMOTION_FIELDS.index("per_customer_limit")
-    limited = [row[0] for row in rows if row[per_customer] is not None]
-    if customer_id is not None and limited:
-        customer_uses = dict(
-            CustomerPromotionUsage.objects.filter(
-                customer_id=customer_id, promotion_id__in=limited
-            ).values_list("promotion_id", "used_count")
-        )
-
-    rules = []
-    for row in rows:
-        fields = dict(zip(PROMOTION_FIELDS, row, strict=True))
-        pid = fields.pop("id")
-        fields["tiers"] = frozenset(fields["tiers"] or ())
-        rules.append(
-            PromotionRule(
-                id=pid,
-                skus=frozenset(skus.get(pid, ())),
-                category_paths=tuple(sorted(categories.get(pid, ()))),
-                channels=frozenset(channels.get(pid, ())),
-                locations=frozenset(locations.get(pid, ())),
-                customer_used_count=customer_uses.get(pid, 0),
-                **fields,
-            )
-        )
-    return tuple(rules)
