@@ -334,24 +334,15 @@ def _promotion_rules(
     one query for fresh usage counts when a candidate has a limit, one more with a customer),
     or from the database for a quote at another time than now."""
     ancestors = {a for path in category_paths for a in ancestor_paths(path)}
-    if promotion_catalog.usable_at(now):
-        found = _from_catalogue(
-            channel=channel,
-            location=location,
-            skus=skus,
-            ancestors=ancestors,
-            coupon_promotion_ids=coupon_promotion_ids,
-            now=now,
-        )
-    else:
-        found = _from_database(
-            channel=channel,
-            location=location,
-            skus=skus,
-            ancestors=ancestors,
-            coupon_promotion_ids=coupon_promotion_ids,
-            now=now,
-        )
+    source = _from_catalogue if promotion_catalog.usable_at(now) else _from_database
+    found = source(
+        channel=channel,
+        location=location,
+        skus=skus,
+        ancestors=ancestors,
+        coupon_promotion_ids=coupon_promotion_ids,
+        now=now,
+    )
     found.sort(key=lambda entry: (-entry.field("priority"), entry.field("id")))
     limited = [e.field("id") for e in found if e.field("per_customer_limit") is not None]
     customer_uses: dict[int, int] = {}
