@@ -88,16 +88,23 @@ def owner_of_local_port(port: int, pids: list[int]) -> int | None:
     return None
 
 
+# Statements only the checkout's transaction runs.
+CHECKOUT_WRITES = r'^INSERT INTO "orders_(order|orderline|fulfilment|fulfilmentline|payment)" '
+
+
 def checkout_writing_in_transaction() -> tuple[int, int, int] | None:
     """(backend pid, client port, xid) of a server backend in the middle of a checkout: an
-    open transaction that has written rows (it has an xid) and is at the orders' tables (a
-    carts' hold never touches them)."""
+    open transaction that has written rows (it has an xid) and whose last statement wrote
+    the order itself (a carts' hold never does). Only the checkout's own transaction does
+    that: the notification sent after its commit also writes to an orders table, and a
+    kill there would leave a committed order whose client got no answer."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, client_port, backend_xid::text FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
             "AND backend_xid IS NOT NULL AND client_port IS NOT NULL "
-            """AND query LIKE '%%"orders\\_%%' LIMIT 1"""
+            "AND query ~ %s LIMIT 1",
+            [CHECKOUT_WRITES],
         )
         row = cursor.fetchone()
     return (row[0], row[1], int(row[2])) if row else None

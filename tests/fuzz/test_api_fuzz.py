@@ -310,6 +310,18 @@ RULES |= {
     ),
     ("POST /api/v1/promotions/", "min_subtotal", "required"): "a spend threshold needs one",
     ("PATCH /api/v1/promotions/{id}/", "min_subtotal", "required"): "a spend threshold needs one",
+    ("POST /api/v1/pos/sales/", "lines.N", "required"): "a line names a SKU or a barcode",
+    # Exchanges with a return: what the replacement may be depends on the order's lines,
+    # where the return is taken and what the checkout accepts.
+    ("POST /api/v1/returns/", "exchange.method", "invalid"): "in_store, ship or pickup",
+    ("POST /api/v1/returns/", "exchange.address", "required"): "no address on the order",
+    ("POST /api/v1/returns/", "exchange.pickup_location", "required"): "a pickup store",
+}
+STATE_CODES |= {
+    "not_same_product": "a like-for-like exchange is a variant of the returned SKU",
+    "not_returned": "an exchange replaces a line being returned",
+    "more_than_returned": "no more replacements than units returned",
+    "not_at_a_till": "only a till hands a replacement over in store",
 }
 
 
