@@ -317,6 +317,32 @@ RULES |= {
     ("POST /api/v1/returns/", "exchange.address", "required"): "no address on the order",
     ("POST /api/v1/returns/", "exchange.pickup_location", "required"): "a pickup store",
 }
+# A POS sale's rules (orders/services/pos_request.py): the till's basket is checked as a
+# whole, and most of it depends on the catalogue, the customer and the store.
+STATE_CODES |= {
+    "unknown_barcode": "no SKU with this barcode",
+    "unknown_card": "no loyalty account with this card number",
+    "not_customers_card": "the card is another customer's",
+    "not_cart_customer": "the cart is another customer's",
+    "duplicate": "the same SKU on two lines",
+    "approval_required": "a discount above the limit needs a manager's code",
+    "invalid_approval_code": "not a manager's code at this store",
+    "exceeds_total": "points worth more than the sale",
+    "points_mismatch": "the points tender differs from the points redeemed",
+    "tenders_exceed_total": "card and store credit pay more than is due",
+    "tenders_do_not_cover": "the tenders do not cover the total",
+}
+RULES |= {
+    ("POST /api/v1/pos/sales/", "lines", "required"): "lines or a cart",
+    ("POST /api/v1/pos/sales/", "lines.N.unit_price", "invalid"): "a manual price under the list",
+    ("POST /api/v1/pos/sales/", "lines.N.discount_percent", "invalid"): "above 0, at most 100",
+    ("POST /api/v1/pos/sales/", "lines.N.reason", "required"): "an override needs a reason",
+    ("POST /api/v1/pos/sales/", "lines.N", "invalid"): "unit_price or discount_percent",
+    ("POST /api/v1/pos/sales/", "tenders.N.reference", "required"): "a card tender's reference",
+    ("POST /api/v1/pos/sales/", "tenders.N.amount", "invalid"): "above 0.00, in cents",
+    ("POST /api/v1/pos/sales/", "tenders.N.method", "invalid"): "cash, card, points, store_credit",
+    ("POST /api/v1/pos/sales/", "loyalty.card_number", "required"): "points need the card",
+}
 STATE_CODES |= {
     "not_same_product": "a like-for-like exchange is a variant of the returned SKU",
     "not_returned": "an exchange replaces a line being returned",
