@@ -119,20 +119,20 @@ class ReturnListView(generics.GenericAPIView):
             return_location=location,
             refund_method=data["refund_method"],
             receive_now=at_store,
-            exchange=_exchange(data.get("exchange"), at_store=at_store),
+            exchange=_exchange(data.get("exchange")),
             actor=principal.ident,
         )
         ret = _reread(ret.number)
         return Response(s.ReturnSerializer(ret).data, status=status.HTTP_201_CREATED)
 
 
-def _exchange(data: dict | None, *, at_store: bool) -> services.ExchangeInput | None:
+def _exchange(data: dict | None) -> services.ExchangeInput | None:
     if not data:
         return None
     payment = data.get("payment")
     return services.ExchangeInput(
         lines=[services.ExchangeLineInput(**line) for line in data["lines"]],
-        method=data.get("method") or ("in_store" if at_store else "ship"),
+        method=data.get("method") or "",
         address=address_input(data.get("address")),
         pickup_location=data.get("pickup_location") or None,
         tenders=[TenderInput(**tender) for tender in data.get("tenders") or ()],

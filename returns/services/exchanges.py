@@ -64,7 +64,7 @@ class ExchangeLineInput:
 @dataclass(frozen=True)
 class ExchangeInput:
     lines: Sequence[ExchangeLineInput]
-    method: str = ExchangeMethod.IN_STORE
+    method: str = ""  # default: in_store at a till, otherwise ship
     address: order_services.AddressInput | None = None
     pickup_location: str | None = None
     tenders: Sequence[TenderInput] = ()  # at the till: what pays the difference
@@ -137,9 +137,10 @@ def create_exchange(
 
 
 def _method(exchange: ExchangeInput, *, at_till: bool, location: Location | None) -> str:
-    if exchange.method not in ExchangeMethod.values:
+    method = exchange.method or (ExchangeMethod.IN_STORE if at_till else ExchangeMethod.SHIP)
+    if method not in ExchangeMethod.values:
         raise ValidationFailed.field("exchange.method", "in_store, ship or pickup.")
-    if exchange.method == ExchangeMethod.IN_STORE and not (
+    if method == ExchangeMethod.IN_STORE and not (
         at_till and location is not None and location.type == Location.Type.STORE
     ):
         raise ValidationFailed.field(
@@ -148,7 +149,7 @@ def _method(exchange: ExchangeInput, *, at_till: bool, location: Location | None
             "ship it or pick it up.",
             "not_at_a_till",
         )
-    return exchange.method
+    return method
 
 
 def _where(exchange: ExchangeInput, *, method: str, order: Order, location: Location | None):
